@@ -13,7 +13,9 @@ export type InputErrorCode =
   | 'empty_structure'
   | 'unsupported_format'
   | 'symmetry_failed'
-  | 'invalid_argument';
+  | 'invalid_argument'
+  | 'file_too_large'
+  | 'unreadable_file';
 
 export class SoftmodeInputError extends Error {
   readonly code: InputErrorCode;

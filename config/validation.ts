@@ -1,0 +1,63 @@
+// Limits for reading and validating input structures (core/structure/io, core/structure/validate).
+// Every bound here is a guard against nonsense or hostile input, not a physical model: values
+// were chosen so that every real inorganic crystal passes and generator garbage does not.
+export const VALIDATION = Object.freeze({
+  version: 'validation-1',
+
+  /** Files larger than this are refused before reading (bytes). A 500-atom CIF is ~40 kB. */
+  maxFileBytes: 50 * 1024 * 1024,
+
+  /**
+   * Hard ceiling on atoms a reader will materialise in one structure (memory guard). Count
+   * claims (POSCAR count line, XYZ atom line, CIF rows, symmetry expansion) are checked
+   * against it before any per-atom allocation. 10^5 atoms ≈ 10 MB of positions.
+   */
+  maxAtomsRead: 100_000,
+
+  /**
+   * Symmetry expansion of a CIF may try at most this many candidate positions
+   * (sites × operations) before giving up; bounded so a hostile file cannot burn minutes.
+   */
+  maxSymmetryCandidates: 5_000_000,
+
+  /**
+   * Atoms per primitive cell accepted for a phonon calculation. A cell given with more atoms
+   * is accepted if its primitive cell (moyo, symprecForPrimitive) has no more than this.
+   */
+  maxAtoms: 500,
+  /** Above this many atoms in the given cell we do not even run a symmetry search. */
+  maxAtomsInCell: 4_000,
+  /** tolerance (Å) for finding the primitive cell when the given cell exceeds maxAtoms */
+  symprecForPrimitive: 1e-3,
+
+  /**
+   * Volume per atom bounds (Å³/atom). Densest known solids: diamond 5.7, compressed hydrides
+   * ~2-3; nothing physical is below 1. Most voluminous elemental solid: Cs ≈ 117 (room T);
+   * beyond 500 (≈ 4× Cs) a "crystal" is mostly vacuum (gas, slab or broken cell).
+   */
+  minVolumePerAtom: 1.0,
+  maxVolumePerAtom: 500.0,
+
+  /**
+   * |det L| / (|a||b||c|) below this means the three cell vectors are (numerically)
+   * coplanar: the cell is degenerate whatever its volume per atom.
+   */
+  minCellFlatness: 1e-6,
+
+  /** Atoms closer than this fraction of the sum of covalent radii are rejected. */
+  minDistanceFraction: 0.5,
+  /** ... and closer than this fraction give a warning. */
+  warnDistanceFraction: 0.7,
+
+  /**
+   * Sites that symmetry (or a duplicated listing) maps within this periodic distance (Å) are
+   * one site. Real interatomic distances are ≥ 0.5 Å; 0.01 Å absorbs 4-decimal rounding
+   * of CIF coordinates on long axes (1e-4 × 30 Å = 3e-3 Å) without ever merging real atoms.
+   */
+  siteMergeTolerance: 1e-2,
+
+  /** Occupancy below 1 − this (summed over a merged site) is partial occupancy. */
+  occupancyTolerance: 1e-3,
+});
+
+export type ValidationConfig = typeof VALIDATION;
