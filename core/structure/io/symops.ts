@@ -189,12 +189,13 @@ export function operationsForHall(hallNumber: number, number: number): FracOpera
   const moyo = loadMoyo();
   const ops = moyo.operations_from_number(number, { type: 'HallNumber', value: hallNumber }, false);
   return ops.map((op) => {
+    // moyo (nalgebra) flattens matrices column-major
     const r = op.rotation;
     return {
       rotation: [
-        [r[0], r[1], r[2]],
-        [r[3], r[4], r[5]],
-        [r[6], r[7], r[8]],
+        [r[0], r[3], r[6]],
+        [r[1], r[4], r[7]],
+        [r[2], r[5], r[8]],
       ] as Mat3,
       translation: [op.translation[0], op.translation[1], op.translation[2]] as Vec3,
     };
