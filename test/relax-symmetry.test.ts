@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { type Mat3, inv3, matmul3, transpose3 } from '../core/math/linalg.js';
+import { PairPotential } from '../core/potential/pair.js';
+import {
+  CellStepTooLargeError,
+  adjustCell,
+  cartOf,
+  fracOf,
+  prepareSymmetry,
+  refineGeometry,
+  symmetrizeTensor,
+  symmetrizeVectors,
+} from '../core/relax/fix-symmetry.js';
+import { makeStructure, type Structure } from '../core/structure/structure.js';
+import { getSymmetry } from '../core/symmetry/index.js';
+import { prng, rattle, rockSalt, wurtzite } from './relax-fixtures.js';
+
+function refined(s: Structure) {
+  const L = s.lattice.map((r) => [...r]) as Mat3;
+  const g = refineGeometry(L, cartOf(L, s.frac as [number, number, number][]), s.numbers, 0.01);
+  return g;
+}
+
+/** Cartesian rotation of operation R: W = Lᵀ R L⁻ᵀ (acting on Cartesian columns). */
+function cartesianRotation(L: Mat3, R: Mat3): Mat3 {
+  return matmul3(matmul3(transpose3(L), R), transpose3(inv3(L)));
+}
+
+const structures: [string, Structure, number][] = [
+  ['rock salt (Fm-3m, conventional cell)', rattle(rockSalt(5.6), 21, 0.004, 0.0004), 225],
+  ['wurtzite (P6_3mc)', rattle(wurtzite(3.25, 5.21, 0.38), 22, 0.004, 0.0004), 186],
+];
+
+describe('FixSymmetry', () => {
+  for (const [name, s, sg] of structures) {
+    describe(name, () => {
+      const g = refined(s);
+      const c = prepareSymmetry(g.lattice, g.cart, s.numbers, 0.01);
+      const n = s.numbers.length;
+
+      it('refinement gives the exact group (found again at symprec 1e-8)', () => {
+        expect(g.spaceGroupNumber).toBe(sg);
+        const tight = getSymmetry(makeStructure({ lattice: g.lattice, frac: fracOf(g.lattice, g.cart), numbers: s.numbers }), 1e-8);
+        expect(tight.number).toBe(sg);
+        expect(tight.operations.length).toBe(c.rotations.length);
+        // and moved atoms by less than symprec
+        const before = cartOf(s.lattice as Mat3, s.frac as [number, number, number][]);
+        for (let i = 0; i < before.length; i++) expect(Math.abs(before[i]! - g.cart[i]!)).toBeLessThan(0.05);
+      });
+
+      it('symmetrized forces are invariant under every operation', () => {
+        const r = prng(99);
+        const raw = Float64Array.from({ length: 3 * n }, () => r());
+        const f = symmetrizeVectors(g.lattice, raw, c);
+        let worst = 0;
+        c.rotations.forEach((R, k) => {
+          const W = cartesianRotation(g.lattice, R);
+          const map = c.maps[k]!;
+          for (let i = 0; i < n; i++) {
+            const j = map[i]!;
+            for (let a = 0; a < 3; a++) {
+              const rotated = W[a]![0]! * f[3 * i]! + W[a]![1]! * f[3 * i + 1]! + W[a]![2]! * f[3 * i + 2]!;
+              worst = Math.max(worst, Math.abs(rotated - f[3 * j + a]!));
+            }
+          }
+        });
+        expect(worst).toBeLessThan(1e-12);
+        // a projection: symmetrizing again changes nothing
+        const again = symmetrizeVectors(g.lattice, f, c);
+        for (let i = 0; i < f.length; i++) expect(Math.abs(again[i]! - f[i]!)).toBeLessThan(1e-12);
+        // and it did change the random field
+        expect(Math.max(...Array.from(raw, (x, i) => Math.abs(x - f[i]!)))).toBeGreaterThan(1e-3);
+      });
+
+      it('symmetrized stress is invariant under every operation', () => {
+        const r = prng(7);
+        const raw: Mat3 = [
+          [r(), r(), r()],
+          [r(), r(), r()],
+          [r(), r(), r()],
+        ];
+        const sym = symmetrizeTensor(g.lattice, raw, c.rotations);
+        for (const R of c.rotations) {
+          const W = cartesianRotation(g.lattice, R);
+          const t = matmul3(matmul3(W, sym), transpose3(W));
+          for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) expect(Math.abs(t[a]![b]! - sym[a]![b]!)).toBeLessThan(1e-12);
+        }
+      });
+
+      it('forces of a symmetric structure are already symmetric (symmetrization is a no-op on them)', () => {
+        const pot = new PairPotential();
+        const res = pot.evaluateOne(makeStructure({ lattice: g.lattice, frac: fracOf(g.lattice, g.cart), numbers: s.numbers }));
+        const raw = Float64Array.from(res.forces.flat());
+        const f = symmetrizeVectors(g.lattice, raw, c);
+        for (let i = 0; i < f.length; i++) expect(Math.abs(f[i]! - raw[i]!)).toBeLessThan(1e-9);
+      });
+    });
+  }
+
+  it('refuses a cell step with max |ΔF| > 0.25 and symmetrizes smaller ones', () => {
+    const s = rockSalt(5.6);
+    const L = s.lattice.map((r) => [...r]) as Mat3;
+    const c = prepareSymmetry(L, cartOf(L, s.frac as [number, number, number][]), s.numbers, 0.01);
+    const big: Mat3 = [
+      [5.6 * 1.3, 0, 0],
+      [0, 5.6, 0],
+      [0, 0, 5.6],
+    ];
+    expect(() => adjustCell(L, big, c, 0.25)).toThrow(CellStepTooLargeError);
+    const small: Mat3 = [
+      [5.6 * 1.03, 0, 0],
+      [0, 5.6, 0],
+      [0, 0, 5.6],
+    ];
+    const adj = adjustCell(L, small, c, 0.25);
+    // cubic symmetry: the 3 % stretch of a is spread over a, b, c as 1 %
+    for (let i = 0; i < 3; i++) expect(adj[i]![i]!).toBeCloseTo(5.6 * 1.01, 12);
+  });
+});
