@@ -1,0 +1,118 @@
+// `softmode relax <structure> [--protocol phononbench] [--model lennard-jones] [--out file.cif]`
+// Relaxes every structure in the file in this one process and prints the verdicts.
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RELAX_PROTOCOLS } from '../../config/relax.js';
+import { SoftmodeInputError } from '../../core/errors.js';
+import { PairPotential } from '../../core/potential/pair.js';
+import type { Potential } from '../../core/potential/types.js';
+import { type RelaxResult, relax } from '../../core/relax/relax.js';
+import { readStructureFile, writeCif, writePoscar } from '../../core/structure/io/index.js';
+import type { Structure } from '../../core/structure/structure.js';
+
+export const summary = 'relax structures (FIRE + Fréchet cell filter + FixSymmetry, PhononBench protocol by default)';
+
+const USAGE = `usage: softmode relax <structure file> [options]
+
+options:
+  --protocol NAME   ${Object.keys(RELAX_PROTOCOLS).join(' | ')} (default phononbench)
+  --model NAME      lennard-jones | morse (classical test potentials) | an ML model name
+                    such as chgnet-0.3.0 (default chgnet-0.3.0 when available, else an error)
+  --out FILE        write the relaxed structure(s): .cif (all) or POSCAR/.vasp (one)
+  --json            print the full results as JSON instead of a table
+  -h, --help        this text`;
+
+/** Load a potential by name: the pair potentials here, ML models through core/potential/index.js. */
+async function loadModel(name: string): Promise<Potential> {
+  if (name === 'lennard-jones' || name === 'morse') return new PairPotential(name);
+  // The ML potential loader is another part of the engine; import it lazily so this command
+  // works (for the pair potentials) even where that module is absent.
+  const spec = '../../core/potential/index.js';
+  let mod: { loadPotential?: (n: string) => Promise<Potential> | Potential };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (e) {
+    throw new SoftmodeInputError(
+      'invalid_argument',
+      `model '${name}' needs the ML potential loader (core/potential/index.js), which is not available: ${String(e)}; use --model lennard-jones or morse`,
+    );
+  }
+  if (typeof mod.loadPotential !== 'function')
+    throw new SoftmodeInputError('invalid_argument', `core/potential/index.js has no loadPotential(); cannot load model '${name}'`);
+  return mod.loadPotential(name);
+}
+
+function lengths(s: Structure): string {
+  return s.lattice.map((r) => Math.hypot(r[0]!, r[1]!, r[2]!).toFixed(5)).join(' ');
+}
+
+function line(name: string, r: RelaxResult, seconds: number): string {
+  const sg = (x: { number: number; symbol: string } | null) => (x ? `${x.symbol} (${x.number})` : '?');
+  return [
+    `${name}: ${r.verdict}${r.reason ? ` (${r.reason})` : ''}`,
+    `  steps ${r.steps.total} [${r.steps.perRound.join(', ')}], max force ${r.maxForce.toExponential(3)} eV/Å`,
+    `  energy ${r.energy.toFixed(6)} eV (${r.energyPerAtom.toFixed(6)} eV/atom), space group ${sg(r.spaceGroupBefore)} → ${sg(r.spaceGroupAfter)}`,
+    `  lattice lengths ${lengths(r.structure)} Å, ${seconds.toFixed(2)} s`,
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        protocol: { type: 'string', default: 'phononbench' },
+        model: { type: 'string', default: 'chgnet-0.3.0' },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    console.error(`softmode relax: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const protocol = RELAX_PROTOCOLS[values.protocol];
+  if (!protocol) {
+    console.error(`softmode relax: unknown protocol '${values.protocol}' (${Object.keys(RELAX_PROTOCOLS).join(', ')})`);
+    return 2;
+  }
+  const out = values.out;
+  const outKind = out ? (extname(out).toLowerCase() === '.cif' ? 'cif' : 'poscar') : null;
+  const structures = readStructureFile(positionals[0]!);
+  if (outKind === 'poscar' && structures.length > 1)
+    throw new SoftmodeInputError('invalid_argument', `${positionals[0]} holds ${structures.length} structures; POSCAR output takes one (use --out x.cif)`);
+  const potential = await loadModel(values.model);
+  const results: { name: string; seconds: number; result: RelaxResult }[] = [];
+  try {
+    for (let i = 0; i < structures.length; i++) {
+      const s = structures[i]!;
+      const name = s.name ?? `structure ${i + 1}`;
+      const t0 = performance.now();
+      const result = await relax(s, potential, protocol);
+      const seconds = (performance.now() - t0) / 1000;
+      results.push({ name, seconds, result });
+      if (!values.json) console.log(line(name, result, seconds));
+    }
+  } finally {
+    await potential.dispose?.();
+  }
+  if (values.json) console.log(JSON.stringify(results, null, 2));
+  if (out) {
+    const text = outKind === 'cif' ? results.map((r) => writeCif(r.result.structure)).join('\n') : writePoscar(results[0]!.result.structure);
+    writeFileSync(out, text);
+  }
+  return results.every((r) => r.result.verdict === 'converged') ? 0 : 3;
+}
