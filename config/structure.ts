@@ -36,6 +36,13 @@ export interface DedupConfig {
    * and the next one, so pairs whose volumes per atom differ by less than this always meet.
    */
   readonly volumeBucket: number;
+  /**
+   * true: the loose space group is part of the pre-filter key (fewer comparisons, but pairs the
+   * matcher calls the same are split when their space groups differ at that symprec: 3 of the
+   * 225 MatterGen P1/symmetrized pairs). false (default): the space group only orders the
+   * comparisons (same space group first), so it never splits a match.
+   */
+  readonly spacegroupInKey: boolean;
 }
 
 export interface StructureConfig {
@@ -51,6 +58,6 @@ export const STRUCTURE_DEFAULTS: StructureConfig = Object.freeze({
   version: 'structure-1',
   hash: Object.freeze({ symprec: 1e-3, fracDecimals: 3, lengthDecimals: 3, angleDecimals: 2, metricTolerance: 1e-4 }),
   matcher: Object.freeze({ ltol: 0.2, stol: 0.3, angleTol: 5, primitiveCell: true, scale: true, primitiveSymprec: 0.1 }),
-  dedup: Object.freeze({ spacegroupSymprec: 0.1, volumeBucket: 0.5 }),
+  dedup: Object.freeze({ spacegroupSymprec: 0.1, volumeBucket: 0.5, spacegroupInKey: false }),
   validateSymprec: 0.1,
 });
