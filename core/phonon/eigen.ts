@@ -1,0 +1,270 @@
+// Eigen-solver for complex Hermitian matrices on typed arrays.
+//
+// Method: Householder reduction of the Hermitian matrix to a Hermitian tridiagonal one, a
+// diagonal unitary similarity that makes the off-diagonal real, then the implicit QL
+// algorithm with Wilkinson shifts on the real symmetric tridiagonal matrix. Eigenvectors
+// (optional) are the QL rotations applied to the identity, multiplied back by the phases and
+// the Householder reflections. Working directly on the complex n×n matrix costs about a quarter
+// of the real 2n×2n embedding.
+
+export interface HermitianEigenResult {
+  /** eigenvalues, ascending */
+  values: Float64Array;
+  /** eigenvectors as columns: vector k has components (vecRe[i*n+k], vecIm[i*n+k]) */
+  vecRe?: Float64Array;
+  vecIm?: Float64Array;
+}
+
+/**
+ * Eigenvalues (ascending) and optionally eigenvectors of the Hermitian matrix A = re + i·im
+ * (row-major n×n; only the lower triangle is read). The inputs are not modified.
+ */
+export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number, wantVectors = false): HermitianEigenResult {
+  if (reIn.length < n * n || imIn.length < n * n) throw new RangeError('hermitianEigen: arrays shorter than n×n');
+  const re = new Float64Array(n * n);
+  const im = new Float64Array(n * n);
+  // Work on the lower triangle, stored as full rows for contiguous access: a[i][j], j ≤ i.
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      re[i * n + j] = reIn[i * n + j]!;
+      im[i * n + j] = imIn[i * n + j]!;
+    }
+  const d = new Float64Array(n);
+  const eRe = new Float64Array(n); // complex sub-diagonal β_k = A[k+1][k]
+  const eIm = new Float64Array(n);
+  // Householder vectors (stored in place below the sub-diagonal is awkward for complex; keep them)
+  const vRe: Float64Array[] = [];
+  const vIm: Float64Array[] = [];
+  const tau = new Float64Array(n);
+  const pRe = new Float64Array(n);
+  const pIm = new Float64Array(n);
+  const wRe = new Float64Array(n);
+  const wIm = new Float64Array(n);
+
+  for (let k = 0; k < n - 1; k++) {
+    const m = n - k - 1; // length of the column below the diagonal
+    const hr = new Float64Array(m);
+    const hi = new Float64Array(m);
+    let scale = 0;
+    for (let t = 0; t < m; t++) {
+      const r = k + 1 + t;
+      hr[t] = re[r * n + k]!;
+      hi[t] = im[r * n + k]!;
+      scale = Math.max(scale, Math.abs(hr[t]!), Math.abs(hi[t]!));
+    }
+    vRe.push(hr);
+    vIm.push(hi);
+    if (m === 1 || scale === 0) {
+      // nothing to annihilate
+      eRe[k] = hr[0]!;
+      eIm[k] = hi[0]!;
+      tau[k] = 0;
+      continue;
+    }
+    let s2 = 0;
+    for (let t = 0; t < m; t++) {
+      const a = hr[t]! / scale;
+      const b = hi[t]! / scale;
+      s2 += a * a + b * b;
+    }
+    const alpha = scale * Math.sqrt(s2);
+    const x0abs = Math.hypot(hr[0]!, hi[0]!);
+    const phr = x0abs > 0 ? hr[0]! / x0abs : 1;
+    const phi = x0abs > 0 ? hi[0]! / x0abs : 0;
+    // v = x + φ α e1, H = I − τ v v†, τ = 2 / (v†v); H x = −φ α e1
+    hr[0] = hr[0]! + phr * alpha;
+    hi[0] = hi[0]! + phi * alpha;
+    let vv = 0;
+    for (let t = 0; t < m; t++) vv += hr[t]! * hr[t]! + hi[t]! * hi[t]!;
+    const tk = 2 / vv;
+    tau[k] = tk;
+    eRe[k] = -phr * alpha;
+    eIm[k] = -phi * alpha;
+    // p = τ A' v, with A' the trailing (m×m) block, Hermitian, lower triangle stored.
+    const off = k + 1;
+    for (let t = 0; t < m; t++) {
+      pRe[t] = 0;
+      pIm[t] = 0;
+    }
+    for (let a = 0; a < m; a++) {
+      const row = (off + a) * n + off;
+      let sr = 0;
+      let si = 0;
+      // lower part of row a: A[a][b], b ≤ a
+      for (let b = 0; b < a; b++) {
+        const ar = re[row + b]!;
+        const ai = im[row + b]!;
+        const br = hr[b]!;
+        const bi = hi[b]!;
+        sr += ar * br - ai * bi;
+        si += ar * bi + ai * br;
+        // contribution of A[b][a] = conj(A[a][b]) to p[b]
+        pRe[b] = pRe[b]! + ar * hr[a]! + ai * hi[a]!;
+        pIm[b] = pIm[b]! + ar * hi[a]! - ai * hr[a]!;
+      }
+      const dr = re[row + a]!;
+      pRe[a] = pRe[a]! + sr + dr * hr[a]!;
+      pIm[a] = pIm[a]! + si + dr * hi[a]!;
+    }
+    // K = (τ/2) v† p (real), w = τ p − K τ v  → A' ← A' − v w† − w v†
+    let kr = 0;
+    for (let t = 0; t < m; t++) kr += hr[t]! * pRe[t]! + hi[t]! * pIm[t]!;
+    const K = 0.5 * tk * tk * kr;
+    for (let t = 0; t < m; t++) {
+      wRe[t] = tk * pRe[t]! - K * hr[t]!;
+      wIm[t] = tk * pIm[t]! - K * hi[t]!;
+    }
+    for (let a = 0; a < m; a++) {
+      const row = (off + a) * n + off;
+      const var_ = hr[a]!;
+      const vai = hi[a]!;
+      const war = wRe[a]!;
+      const wai = wIm[a]!;
+      for (let b = 0; b <= a; b++) {
+        // v_a conj(w_b) + w_a conj(v_b)
+        const wbr = wRe[b]!;
+        const wbi = wIm[b]!;
+        const vbr = hr[b]!;
+        const vbi = hi[b]!;
+        re[row + b] = re[row + b]! - (var_ * wbr + vai * wbi + war * vbr + wai * vbi);
+        im[row + b] = im[row + b]! - (vai * wbr - var_ * wbi + wai * vbr - war * vbi);
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) d[i] = re[i * n + i]!;
+  // Phases making the sub-diagonal real: D_0 = 1, D_{k+1} = D_k β_k/|β_k|.
+  const phRe = new Float64Array(n);
+  const phIm = new Float64Array(n);
+  const e = new Float64Array(n);
+  phRe[0] = 1;
+  for (let k = 0; k < n - 1; k++) {
+    const mag = Math.hypot(eRe[k]!, eIm[k]!);
+    e[k] = mag;
+    if (mag > 0) {
+      const ur = eRe[k]! / mag;
+      const ui = eIm[k]! / mag;
+      phRe[k + 1] = phRe[k]! * ur - phIm[k]! * ui;
+      phIm[k + 1] = phRe[k]! * ui + phIm[k]! * ur;
+    } else {
+      phRe[k + 1] = phRe[k]!;
+      phIm[k + 1] = phIm[k]!;
+    }
+  }
+  let z: Float64Array | undefined;
+  if (wantVectors) {
+    z = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) z[i * n + i] = 1;
+  }
+  tridiagonalQL(d, e, n, z);
+  // sort ascending
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[a]! - d[b]!);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = d[order[i]!]!;
+  if (!z) return { values };
+  // eigenvector k of A: Q · D · z_k with Q = H_0 H_1 ⋯ H_{n−2}
+  const outRe = new Float64Array(n * n);
+  const outIm = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < n; c++) {
+      const zz = z[order[c]! * n + i]!;
+      outRe[i * n + c] = phRe[i]! * zz;
+      outIm[i * n + c] = phIm[i]! * zz;
+    }
+  const sr = new Float64Array(n);
+  const si = new Float64Array(n);
+  for (let k = n - 2; k >= 0; k--) {
+    const tk = tau[k]!;
+    if (tk === 0) continue;
+    const hr = vRe[k]!;
+    const hi = vIm[k]!;
+    const off = k + 1;
+    const m = n - off;
+    // columns c: x ← x − τ v (v† x), over rows off..n−1
+    sr.fill(0);
+    si.fill(0);
+    for (let t = 0; t < m; t++) {
+      const row = (off + t) * n;
+      const ar = hr[t]!;
+      const ai = -hi[t]!; // conj(v_t)
+      for (let c = 0; c < n; c++) {
+        const xr = outRe[row + c]!;
+        const xi = outIm[row + c]!;
+        sr[c] = sr[c]! + ar * xr - ai * xi;
+        si[c] = si[c]! + ar * xi + ai * xr;
+      }
+    }
+    for (let t = 0; t < m; t++) {
+      const row = (off + t) * n;
+      const ar = tk * hr[t]!;
+      const ai = tk * hi[t]!;
+      for (let c = 0; c < n; c++) {
+        outRe[row + c] = outRe[row + c]! - (ar * sr[c]! - ai * si[c]!);
+        outIm[row + c] = outIm[row + c]! - (ar * si[c]! + ai * sr[c]!);
+      }
+    }
+  }
+  return { values, vecRe: outRe, vecIm: outIm };
+}
+
+/**
+ * Implicit QL with Wilkinson shifts on the symmetric tridiagonal matrix with diagonal d and
+ * sub-diagonal e (e[k] couples k and k+1). d is overwritten by the eigenvalues (unsorted);
+ * if z (n×n, start from the identity) is given, eigenvector j is accumulated in row j.
+ */
+export function tridiagonalQL(d: Float64Array, e: Float64Array, n: number, z?: Float64Array): void {
+  e[n - 1] = 0;
+  for (let l = 0; l < n; l++) {
+    let iter = 0;
+    for (;;) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
+        if (Math.abs(e[m]!) <= Number.EPSILON * dd) break;
+      }
+      if (m === l) break;
+      if (++iter > 60) throw new Error('tridiagonalQL: no convergence');
+      let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
+      let r = Math.hypot(g, 1);
+      g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
+      let s = 1;
+      let c = 1;
+      let p = 0;
+      let i = m - 1;
+      let underflow = false;
+      for (; i >= l; i--) {
+        let f = s * e[i]!;
+        const b = c * e[i]!;
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          d[i + 1] = d[i + 1]! - p;
+          e[m] = 0;
+          underflow = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1]! - p;
+        r = (d[i]! - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+        if (z) {
+          // z holds the vectors as rows (contiguous): row j = vector j
+          const r0 = i * n;
+          const r1 = (i + 1) * n;
+          for (let k = 0; k < n; k++) {
+            f = z[r1 + k]!;
+            const zi = z[r0 + k]!;
+            z[r1 + k] = s * zi + c * f;
+            z[r0 + k] = c * zi - s * f;
+          }
+        }
+      }
+      if (underflow && i >= l) continue;
+      d[l] = d[l]! - p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+}
