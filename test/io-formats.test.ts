@@ -136,7 +136,7 @@ describe('POSCAR variants', () => {
     expect(code(() => readPoscar(`x\n1\n3 0 0\n0 3 0\n0 0 3\nSi\n3\nDirect\n0 0 0\n`))).toBe('unparsable');
     expect(code(() => readPoscar(`x\n1\n3 0 0\n0 3 0\n`))).toBe('unparsable');
     expect(code(() => readPoscar(`x\n1\n3 0 0\n0 3 0\n0 0 3\nSi\n1\nDirect\n0 NaN 0\n`))).toBe('non_finite');
-    expect(code(() => readPoscar(`x\n0\n3 0 0\n0 3 0\n0 0 3\nSi\n1\nDirect\n0 0 0\n`))).toBe('bad_volume');
+    expect(code(() => readPoscar(`x\n0\n3 0 0\n0 3 0\n0 0 3\nSi\n1\nDirect\n0 0 0\n`))).toBe('no_cell');
   });
 });
 

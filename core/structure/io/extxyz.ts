@@ -266,7 +266,7 @@ export function readExtxyz(text: string, sourceName?: string): Structure[] {
     try {
       inv = inv3(lattice);
     } catch {
-      throw inputError('bad_volume', fctx(li + 1), 'Lattice is singular (zero volume)');
+      throw inputError('no_cell', fctx(li + 1), 'degenerate cell: Lattice is singular (zero volume)');
     }
     const frac = cart.map((p) => vecmat3(p, inv));
     out.push(

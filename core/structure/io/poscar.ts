@@ -92,11 +92,11 @@ export function readPoscar(text: string, sourceName?: string): Structure[] {
     cartScale = [scale[0]!, scale[1]!, scale[2]!];
   } else {
     const s0 = scale[0]!;
-    if (s0 === 0) throw inputError('bad_volume', at(1), 'scale factor is zero');
+    if (s0 === 0) throw inputError('no_cell', at(1), 'degenerate cell: scale factor is zero');
     let f = s0;
     if (s0 < 0) {
       const v = Math.abs(det3(lattice));
-      if (!(v > 0)) throw inputError('bad_volume', at(1), 'negative scale factor (target volume) with a zero-volume lattice');
+      if (!(v > 0)) throw inputError('no_cell', at(1), 'degenerate cell: negative scale factor (target volume) with a zero-volume lattice');
       f = Math.cbrt(-s0 / v);
     }
     L = lattice.map((r) => [r[0] * f, r[1] * f, r[2] * f]) as Mat3;
@@ -129,7 +129,7 @@ export function readPoscar(text: string, sourceName?: string): Structure[] {
     try {
       inv = inv3(L);
     } catch {
-      throw inputError('bad_volume', ctx, 'lattice is singular: cannot convert Cartesian positions');
+      throw inputError('no_cell', ctx, 'degenerate cell: lattice is singular, cannot convert Cartesian positions');
     }
     frac = pos.map((p) => vecmat3([p[0] * cartScale[0], p[1] * cartScale[1], p[2] * cartScale[2]], inv));
   } else frac = pos;

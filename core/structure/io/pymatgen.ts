@@ -59,7 +59,7 @@ function oneStructure(d: unknown, index: number | undefined, sourceName: string 
         try {
           inv = inv3(lattice);
         } catch {
-          throw inputError('bad_volume', ctx, 'lattice is singular');
+          throw inputError('no_cell', ctx, 'degenerate cell: lattice is singular');
         }
       }
       frac.push(vecmat3(vec3(site['xyz'], sctx, `site ${k} xyz`), inv));

@@ -2,7 +2,7 @@
 // up operations from a space-group symbol / Hall symbol / number (moyo's tables), and
 // expanding asymmetric-unit sites with merging of coincident images.
 import type { Mat3, Vec3 } from '../../math/linalg.js';
-import { det3, inv3, norm3, transpose3, vecmat3 } from '../../math/linalg.js';
+import { det3, inv3, norm3, transpose3 } from '../../math/linalg.js';
 import { loadMoyo } from '../../symmetry/moyo.js';
 import { VALIDATION } from '../../../config/validation.js';
 import { clip, inputError, type SourceContext } from './common.js';
@@ -247,7 +247,7 @@ export function expandSites(
   // Bucket grid in fractional space with bucket width ≥ tol in Å along each axis, so any two
   // positions closer than tol lie in the same or adjacent buckets (periodically).
   const recip = transpose3(inv3(lattice)); // rows b_i with a_i · b_j = δ_ij
-  const nb = recip.map((b) => Math.max(1, Math.min(512, Math.floor(1 / (tol * norm3(b)))))) as [number, number, number];
+  const nb = recip.map((b) => Math.max(1, Math.min(256, Math.floor(1 / (tol * norm3(b)))))) as [number, number, number];
   const buckets = new Map<number, number[]>();
   const key = (i: number, j: number, k: number): number => (((i + nb[0]) % nb[0]) * nb[1] + ((j + nb[1]) % nb[1])) * nb[2] + ((k + nb[2]) % nb[2]);
   const cell = (f: Vec3): [number, number, number] => [
@@ -261,11 +261,13 @@ export function expandSites(
   const occSum: number[] = []; // summed occupancy over distinct listed sites, per kept atom
   const mixed: boolean[] = [];
 
+  const offsets = (m: number): number[] => (m >= 3 ? [-1, 0, 1] : m === 2 ? [0, 1] : [0]);
+  const di = offsets(nb[0]);
+  const dj = offsets(nb[1]);
+  const dk = offsets(nb[2]);
+  const L = lattice;
   const findNear = (f: Vec3): number => {
     const [ci, cj, ck] = cell(f);
-    const di = nb[0] >= 3 ? [-1, 0, 1] : nb[0] === 2 ? [0, 1] : [0];
-    const dj = nb[1] >= 3 ? [-1, 0, 1] : nb[1] === 2 ? [0, 1] : [0];
-    const dk = nb[2] >= 3 ? [-1, 0, 1] : nb[2] === 2 ? [0, 1] : [0];
     for (const a of di)
       for (const b of dj)
         for (const c of dk) {
@@ -273,12 +275,16 @@ export function expandSites(
           if (!list) continue;
           for (const idx of list) {
             const g = out.frac[idx]!;
-            const d: Vec3 = [f[0] - g[0], f[1] - g[1], f[2] - g[2]];
-            d[0] -= Math.round(d[0]);
-            d[1] -= Math.round(d[1]);
-            d[2] -= Math.round(d[2]);
-            const x = vecmat3(d, lattice);
-            if (x[0] * x[0] + x[1] * x[1] + x[2] * x[2] < tol2) return idx;
+            let d0 = f[0] - g[0];
+            let d1 = f[1] - g[1];
+            let d2 = f[2] - g[2];
+            d0 -= Math.round(d0);
+            d1 -= Math.round(d1);
+            d2 -= Math.round(d2);
+            const x = d0 * L[0][0] + d1 * L[1][0] + d2 * L[2][0];
+            const y = d0 * L[0][1] + d1 * L[1][1] + d2 * L[2][1];
+            const z = d0 * L[0][2] + d1 * L[1][2] + d2 * L[2][2];
+            if (x * x + y * y + z * z < tol2) return idx;
           }
         }
     return -1;
