@@ -1,7 +1,24 @@
 // Limits for reading and validating input structures (core/structure/io, core/structure/validate).
 // Every bound here is a guard against nonsense or hostile input, not a physical model: values
 // were chosen so that every real inorganic crystal passes and generator garbage does not.
-export const VALIDATION = Object.freeze({
+export interface ValidationConfig {
+  version: string;
+  maxFileBytes: number;
+  maxAtomsRead: number;
+  maxSymmetryCandidates: number;
+  maxAtoms: number;
+  maxAtomsInCell: number;
+  symprecForPrimitive: number;
+  minVolumePerAtom: number;
+  maxVolumePerAtom: number;
+  minCellFlatness: number;
+  minDistanceFraction: number;
+  warnDistanceFraction: number;
+  siteMergeTolerance: number;
+  occupancyTolerance: number;
+}
+
+export const VALIDATION: Readonly<ValidationConfig> = Object.freeze({
   version: 'validation-1',
 
   /** Files larger than this are refused before reading (bytes). A 500-atom CIF is ~40 kB. */
@@ -61,4 +78,3 @@ export const VALIDATION = Object.freeze({
   occupancyTolerance: 1e-3,
 });
 
-export type ValidationConfig = typeof VALIDATION;
