@@ -1,0 +1,207 @@
+// `softmode validate <files|dirs…> [--json] [--symprec X]`: read every structure file
+// (directories recursively), validate each structure and report per structure its id (the
+// canonical content hash), formula, atom count, space group and verdict (ok or an error code).
+// Bad structures are results, not failures: the exit code is non-zero only on usage errors.
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join, relative } from 'node:path';
+import { STRUCTURE_DEFAULTS } from '../../config/structure.js';
+import { SoftmodeInputError } from '../../core/errors.js';
+import { cellFormula, reducedFormula, structureHash } from '../../core/structure/hash.js';
+import { readStructureFile } from '../../core/structure/io/index.js';
+import type { Structure } from '../../core/structure/structure.js';
+import { validateStructure } from '../../core/structure/validate.js';
+import { getSymmetry } from '../../core/symmetry/index.js';
+
+export const summary = 'read structure files/directories, print id, formula, atoms, space group and verdict per structure';
+
+const USAGE = `usage: softmode validate <file|dir>... [--json] [--symprec X]
+
+  Reads every structure file (CIF, POSCAR/CONTCAR, extended XYZ, pymatgen JSON); directories
+  are searched recursively for known extensions. For each structure prints: id (sha256 content
+  hash, invariant to atom order, translation, rotation and cell choice), formula, atoms,
+  space group (moyo at --symprec, default ${STRUCTURE_DEFAULTS.validateSymprec} Å) and the verdict:
+  'ok' or a typed error code. Exit code 0 unless the command line is wrong.
+
+  --json         one JSON document: { results: [...], summary: {...} }
+  --symprec X    symmetry tolerance in Å for the reported space group`;
+
+export interface ValidateEntry {
+  /** file path as given (or found under a given directory) */
+  file: string;
+  /** index of the structure inside the file (frames, data blocks); null when the file failed */
+  index: number | null;
+  name: string | null;
+  /** canonical content hash (sha256 hex), null when it could not be computed */
+  id: string | null;
+  formula: string | null;
+  reducedFormula: string | null;
+  atoms: number | null;
+  spaceGroup: { number: number; symbol: string } | null;
+  /** 'ok' or an error code */
+  verdict: string;
+  message?: string;
+  warnings?: string[];
+}
+
+const KNOWN_EXT = new Set(['.cif', '.mcif', '.vasp', '.poscar', '.contcar', '.xyz', '.extxyz', '.json']);
+
+function isStructureFileName(name: string): boolean {
+  const lower = name.toLowerCase();
+  return KNOWN_EXT.has(extname(lower)) || /^(poscar|contcar)/.test(lower);
+}
+
+/** Files under the given paths: files as given; directories recursively (known names only), sorted. */
+export function collectFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const p = join(dir, ent.name);
+      if (ent.isDirectory()) walk(p);
+      else if (ent.isFile() && isStructureFileName(ent.name)) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    const st = statSync(p);
+    if (st.isDirectory()) walk(p);
+    else out.push(p);
+  }
+  return out;
+}
+
+function describe(file: string, index: number, s: Structure, symprec: number): ValidateEntry {
+  const entry: ValidateEntry = {
+    file,
+    index,
+    name: s.name ?? null,
+    id: null,
+    formula: cellFormula(s.numbers),
+    reducedFormula: s.numbers.length ? reducedFormula(s.numbers) : null,
+    atoms: s.numbers.length,
+    spaceGroup: null,
+    verdict: 'ok',
+  };
+  const v = validateStructure(s);
+  if (!v.ok) {
+    entry.verdict = v.code;
+    entry.message = v.message;
+    return entry; // no hash or symmetry for a structure that failed validation
+  }
+  if (v.warnings.length) entry.warnings = v.warnings;
+  try {
+    const sym = getSymmetry(s, symprec);
+    entry.spaceGroup = { number: sym.number, symbol: sym.symbol };
+  } catch (e) {
+    if (!(e instanceof SoftmodeInputError)) throw e;
+    entry.verdict = e.code;
+    entry.message = e.message;
+  }
+  try {
+    entry.id = structureHash(s);
+  } catch (e) {
+    if (!(e instanceof SoftmodeInputError)) throw e;
+    if (entry.verdict === 'ok') {
+      entry.verdict = e.code;
+      entry.message = e.message;
+    }
+  }
+  return entry;
+}
+
+/** Validate every structure in the files; never throws for bad input files. */
+export function validateFiles(files: readonly string[], symprec: number): ValidateEntry[] {
+  const out: ValidateEntry[] = [];
+  for (const file of files) {
+    let structures: Structure[];
+    try {
+      structures = readStructureFile(file);
+    } catch (e) {
+      const code = e instanceof SoftmodeInputError ? e.code : 'unparsable';
+      out.push({ file, index: null, name: null, id: null, formula: null, reducedFormula: null, atoms: null, spaceGroup: null, verdict: code, message: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    if (structures.length === 0) {
+      out.push({ file, index: null, name: null, id: null, formula: null, reducedFormula: null, atoms: null, spaceGroup: null, verdict: 'empty_structure', message: 'no structure in file' });
+      continue;
+    }
+    structures.forEach((s, i) => {
+      try {
+        out.push(describe(file, i, s, symprec));
+      } catch (e) {
+        // an unexpected fault on one structure must not stop the others
+        out.push({ file, index: i, name: s.name ?? null, id: null, formula: null, reducedFormula: null, atoms: s.numbers.length, spaceGroup: null, verdict: 'internal_error', message: e instanceof Error ? e.message : String(e) });
+      }
+    });
+  }
+  return out;
+}
+
+export function summarize(results: readonly ValidateEntry[]): { files: number; structures: number; ok: number; byVerdict: Record<string, number> } {
+  const byVerdict: Record<string, number> = {};
+  for (const r of results) byVerdict[r.verdict] = (byVerdict[r.verdict] ?? 0) + 1;
+  return {
+    files: new Set(results.map((r) => r.file)).size,
+    structures: results.filter((r) => r.index !== null).length,
+    ok: byVerdict['ok'] ?? 0,
+    byVerdict,
+  };
+}
+
+export interface ParsedArgs {
+  paths: string[];
+  json: boolean;
+  symprec: number;
+}
+
+/** Parse argv; returns a usage message (string) on error. */
+export function parseArgs(argv: readonly string[]): ParsedArgs | string {
+  const paths: string[] = [];
+  let json = false;
+  let symprec: number = STRUCTURE_DEFAULTS.validateSymprec;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--json') json = true;
+    else if (a === '--symprec' || a.startsWith('--symprec=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      const x = Number(v);
+      if (v === undefined || v.trim() === '' || !Number.isFinite(x) || x <= 0) return `--symprec needs a positive number, got '${v ?? ''}'`;
+      symprec = x;
+    } else if (a === '--help' || a === '-h') return '';
+    else if (a === '--') paths.push(...argv.slice(i + 1)), (i = argv.length);
+    else if (a.startsWith('-')) return `unknown option '${a}'`;
+    else paths.push(a);
+  }
+  if (paths.length === 0) return 'no files or directories given';
+  return { paths, json, symprec };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    if (args) console.error(`softmode validate: ${args}`);
+    console.error(USAGE);
+    return args ? 2 : 0;
+  }
+  let files: string[];
+  try {
+    files = collectFiles(args.paths);
+  } catch (e) {
+    console.error(`softmode validate: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file or directory: ${(e as NodeJS.ErrnoException).path ?? ''}` : String(e)}`);
+    return 2;
+  }
+  const results = validateFiles(files, args.symprec);
+  const sum = summarize(results);
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ version: STRUCTURE_DEFAULTS.version, symprec: args.symprec, results, summary: sum }, null, 1) + '\n');
+    return 0;
+  }
+  const cwd = process.cwd();
+  for (const r of results) {
+    const where = relative(cwd, r.file) || basename(r.file);
+    const label = r.index === null ? where : `${where}#${r.index}`;
+    const sg = r.spaceGroup ? `${r.spaceGroup.symbol} (${r.spaceGroup.number})` : '-';
+    const verdict = r.verdict === 'ok' ? 'ok' : `${r.verdict}${r.message ? `: ${r.message}` : ''}`;
+    console.log([r.id ? r.id.slice(0, 16) : '-'.padEnd(16), (r.formula ?? '-').padEnd(14), String(r.atoms ?? '-').padStart(5), sg.padEnd(16), verdict, ` ${label}`].join('  '));
+  }
+  console.log(`${sum.structures} structures in ${sum.files} files: ${sum.ok} ok` + Object.entries(sum.byVerdict).filter(([k]) => k !== 'ok').map(([k, v]) => `, ${v} ${k}`).join(''));
+  return 0;
+}
