@@ -1,0 +1,354 @@
+// The science each step runs, as plain-JSON-in / plain-JSON-out functions. They run inside
+// worker threads (activities/compute/thread.ts) so CPU-heavy JavaScript never blocks the
+// activity worker's event loop (heartbeats, other activities).
+//
+// Each function calls the real core/ implementation. A model whose core/ loader has not landed
+// says so with a StepNotAvailable error (a fault, not a result) — marked TODO below.
+import { SoftmodeInputError } from '../../core/errors.js';
+import type { Potential } from '../../core/potential/types.js';
+import { pairPotential } from '../../core/potential/pair.js';
+import { type DisplacementForces, STABILITY_PRESETS, type StabilityResult, chooseSupercell, classifyStability, generateDisplacements, makeSupercell, postProcess, type SupercellRule } from '../../core/phonon/index.js';
+import { type RelaxState, relax } from '../../core/relax/index.js';
+import type { RelaxProtocol } from '../../config/relax.js';
+import { reducedFormula } from '../../core/structure/hash.js';
+import { type Structure, makeStructure } from '../../core/structure/structure.js';
+import { assertValidStructure } from '../../core/structure/validate.js';
+import { getSymmetry } from '../../core/symmetry/index.js';
+
+export interface StructureJson {
+  lattice: number[][];
+  frac: number[][];
+  numbers: number[];
+  name?: string;
+}
+
+export function toJson(s: Structure): StructureJson {
+  return {
+    lattice: s.lattice.map((r) => [...r]),
+    frac: s.frac.map((r) => [...r]),
+    numbers: [...s.numbers],
+    ...(s.name !== undefined ? { name: s.name } : {}),
+  };
+}
+
+export function fromJson(j: StructureJson): Structure {
+  return makeStructure({ lattice: j.lattice, frac: j.frac, numbers: j.numbers, ...(j.name !== undefined ? { name: j.name } : {}) });
+}
+
+/** A step whose core/ implementation has not landed: a deployment fault, never a result. */
+export class StepNotAvailableError extends Error {
+  constructor(what: string) {
+    super(`TODO: ${what} is not available in this build`);
+    this.name = 'StepNotAvailable';
+  }
+}
+
+// ------------------------------------------------------------------------------- models
+
+export const PAIR_MODELS = ['lennard-jones', 'morse'] as const;
+
+const potentials = new Map<string, Promise<Potential>>();
+
+/** Load (once per thread) the potential a campaign names. */
+export function loadModel(name: string): Promise<Potential> {
+  let p = potentials.get(name);
+  if (!p) {
+    p = loadModelUncached(name);
+    potentials.set(name, p);
+    p.catch(() => potentials.delete(name));
+  }
+  return p;
+}
+
+async function loadModelUncached(name: string): Promise<Potential> {
+  if (name === 'lennard-jones' || name === 'morse') return pairPotential(name);
+  // TODO(E): CHGNet via core/potential/index.ts loadPotential once it lands.
+  const mod = await optionalImport<{ loadPotential?: (name: string, opts?: Record<string, unknown>) => Promise<Potential> }>('../../core/potential/index.js');
+  if (!mod?.loadPotential) throw new StepNotAvailableError(`model '${name}' (core/potential/index.ts loadPotential)`);
+  return mod.loadPotential(name, { threads: 1 });
+}
+
+async function optionalImport<T>(rel: string): Promise<T | undefined> {
+  try {
+    return (await import(new URL(rel, import.meta.url).href)) as T;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    throw e;
+  }
+}
+
+// ------------------------------------------------------------------------------- steps
+
+export interface ValidateOut {
+  formula: string;
+  natoms: number;
+  spacegroup: number | null;
+  spacegroupSymbol: string | null;
+  warnings: string[];
+}
+
+export async function validateStep(structure: StructureJson, model: string, params: { symprec: number }): Promise<ValidateOut> {
+  const s = fromJson(structure);
+  const pot = await loadModel(model);
+  // typed SoftmodeInputError on failure: the activity turns it into a non-retryable rejection
+  const warnings = assertValidStructure(s, pot.supportedElements ? { supportedElements: pot.supportedElements } : {});
+  const sym = getSymmetry(s, params.symprec);
+  return { formula: reducedFormula(s.numbers), natoms: s.numbers.length, spacegroup: sym.number, spacegroupSymbol: sym.symbol, warnings };
+}
+
+export interface RelaxOut {
+  structure: StructureJson;
+  status: string;
+  reason: string | null;
+  usable: boolean;
+  steps: number;
+  stepsPerRound: number[];
+  energyInitial: number | null;
+  energy: number | null;
+  maxForce: number | null;
+  maxAtomForce: number | null;
+  stress: number[][] | null;
+  spacegroupBefore: number | null;
+  spacegroupAfter: number | null;
+  protocol: { name: string; version: string; sha256: string };
+  modelMs: number;
+  resumed: boolean;
+}
+
+/** Counts the time spent inside the potential (for the outside-model share). */
+class TimedPotential implements Potential {
+  modelMs = 0;
+  calls = 0;
+  firstEnergy: number | null = null;
+  constructor(private readonly inner: Potential) {}
+  get identity() {
+    return this.inner.identity;
+  }
+  get supportedElements() {
+    return this.inner.supportedElements;
+  }
+  async evaluate(structures: readonly Structure[]) {
+    const t0 = performance.now();
+    const r = await this.inner.evaluate(structures);
+    this.modelMs += performance.now() - t0;
+    this.calls++;
+    if (this.firstEnergy === null && r[0]) this.firstEnergy = r[0].energy;
+    return r;
+  }
+}
+
+export async function relaxStep(
+  structure: StructureJson,
+  model: string,
+  protocol: RelaxProtocol,
+  resumeFrom: unknown,
+  checkpointEvery: number,
+  onCheckpoint: (state: unknown) => void,
+): Promise<RelaxOut> {
+  const pot = new TimedPotential(await loadModel(model));
+  const s = fromJson(structure);
+  const resume = resumeFrom ? (resumeFrom as RelaxState) : undefined;
+  const r = await relax(s, pot, protocol, { ...(resume ? { resumeFrom: resume } : {}), onCheckpoint: (st) => onCheckpoint(st), checkpointEvery });
+  return {
+    structure: toJson(r.structure),
+    status: r.verdict,
+    reason: r.reason,
+    usable: r.verdict === 'converged',
+    steps: r.steps.total,
+    stepsPerRound: r.steps.perRound,
+    // the first evaluation of a fresh run is the input geometry (after symmetry refinement)
+    energyInitial: resume ? null : pot.firstEnergy,
+    energy: r.energy,
+    maxForce: r.maxForce,
+    maxAtomForce: r.maxAtomForce,
+    stress: r.stress.map((row) => [...row]),
+    spacegroupBefore: r.spaceGroupBefore.number,
+    spacegroupAfter: r.spaceGroupAfter ? r.spaceGroupAfter.number : null,
+    protocol: r.protocol,
+    modelMs: pot.modelMs,
+    resumed: Boolean(resume),
+  };
+}
+
+export interface DisplaceOut {
+  supercellMatrix: number[][];
+  supercell: StructureJson;
+  displacements: { atom: number; displacement: number[] }[];
+  rule: unknown;
+}
+
+export interface DisplaceParams {
+  supercell: SupercellRule;
+  amplitude: number;
+  diagonal: boolean;
+  plusMinus: 'auto' | boolean;
+  symprec: number;
+}
+
+export function displaceStep(structure: StructureJson, p: DisplaceParams): DisplaceOut {
+  const s = fromJson(structure);
+  const choice = chooseSupercell(s, p.supercell);
+  const sc = makeSupercell(s, choice.matrix, p.symprec);
+  const disps = generateDisplacements(sc.structure, { amplitude: p.amplitude, diagonal: p.diagonal, plusMinus: p.plusMinus, symprec: p.symprec });
+  return {
+    supercellMatrix: choice.matrix.map((r) => [...r]),
+    supercell: toJson(sc.structure),
+    displacements: disps.map((d) => ({ atom: d.atom, displacement: [...d.displacement] })),
+    rule: choice.rule,
+  };
+}
+
+export interface ForcesOut {
+  forces: number[][][];
+  energies: number[];
+  modelMs: number;
+}
+
+/** Forces of displaced supercells (one potential call for the whole batch). */
+export async function forcesStep(supercell: StructureJson, displacements: { atom: number; displacement: number[] }[], model: string): Promise<ForcesOut> {
+  const pot = await loadModel(model);
+  const base = fromJson(supercell);
+  const structures = displacements.map((d) => displaced(base, d.atom, d.displacement));
+  const t0 = performance.now();
+  const res = await pot.evaluate(structures);
+  const modelMs = performance.now() - t0;
+  return { forces: res.map((r) => r.forces.map((f) => [...f])), energies: res.map((r) => r.energy), modelMs };
+}
+
+function displaced(s: Structure, atom: number, u: readonly number[]): Structure {
+  // Cartesian displacement → fractional: Δf = u·L⁻¹ (rows). Solve with the inverse lattice.
+  const L = s.lattice;
+  const inv = inverse3(L);
+  const df = [0, 1, 2].map((j) => u[0]! * inv[0]![j]! + u[1]! * inv[1]![j]! + u[2]! * inv[2]![j]!);
+  const frac = s.frac.map((p, i) => (i === atom ? [p[0] + df[0]!, p[1] + df[1]!, p[2] + df[2]!] : [...p]));
+  return makeStructure({ lattice: L, frac, numbers: s.numbers });
+}
+
+function inverse3(m: readonly (readonly number[])[]): number[][] {
+  const [a, b, c] = m[0]!;
+  const [d, e, f] = m[1]!;
+  const [g, h, i] = m[2]!;
+  const A = e! * i! - f! * h!;
+  const B = -(d! * i! - f! * g!);
+  const C = d! * h! - e! * g!;
+  const det = a! * A + b! * B + c! * C;
+  return [
+    [A / det, -(b! * i! - c! * h!) / det, (b! * f! - c! * e!) / det],
+    [B / det, (a! * i! - c! * g!) / det, -(a! * f! - c! * d!) / det],
+    [C / det, -(a! * h! - b! * g!) / det, (a! * e! - b! * d!) / det],
+  ];
+}
+
+export interface FrequencySetJson {
+  qpoints: number[][];
+  frequencies: number[][];
+}
+
+export interface PhononOut {
+  configVersion: string;
+  supercellMatrix: number[][];
+  primitive: StructureJson;
+  commensurate: FrequencySetJson;
+  band: (FrequencySetJson & { segments: { labels?: [string, string]; n: number }[]; note?: string }) | null;
+  mesh: (FrequencySetJson & { mesh: number[]; weights: number[] }) | null;
+  thermo: unknown;
+  timingsMs: Record<string, number>;
+}
+
+const arr = (f: ArrayLike<number>): number[] => Array.from(f);
+
+/** Force constants, dynamical matrix and frequencies on commensurate q, band path and mesh. */
+export interface PhononParams {
+  symprec: number;
+  removeDrift: boolean;
+  symmetrizeLevel: number;
+}
+
+export function phononStep(unitCell: StructureJson, disp: DisplaceOut, forces: number[][][], params: PhononParams): PhononOut {
+  if (forces.length !== disp.displacements.length) throw new Error(`have ${forces.length} force sets for ${disp.displacements.length} displacements`);
+  const sets: DisplacementForces[] = disp.displacements.map((d, i) => ({ atom: d.atom, displacement: [d.displacement[0]!, d.displacement[1]!, d.displacement[2]!], forces: forces[i]! }));
+  const r = postProcess({
+    unitcell: fromJson(unitCell),
+    supercellMatrix: disp.supercellMatrix,
+    supercell: fromJson(disp.supercell),
+    displacements: sets,
+    symprec: params.symprec,
+    removeDrift: params.removeDrift,
+    symmetrizeLevel: params.symmetrizeLevel,
+    // classification is its own step (a rule change must not recompute phonons)
+    options: { band: 'auto', mesh: 'default', presets: [], thermal: false },
+  });
+  const band = r.band
+    ? {
+        qpoints: r.band.segments.flatMap((sg) => sg.qpoints.map((q) => [...q])),
+        frequencies: r.band.segments.flatMap((sg) => sg.frequencies.map(arr)),
+        segments: r.band.segments.map((sg) => ({ ...(sg.labels ? { labels: sg.labels } : {}), n: sg.qpoints.length })),
+        ...(r.band.note ? { note: r.band.note } : {}),
+      }
+    : null;
+  return {
+    configVersion: r.configVersion,
+    supercellMatrix: disp.supercellMatrix,
+    primitive: toJson(r.model.primitive),
+    commensurate: { qpoints: r.commensurate.qpoints.map((q) => [...q]), frequencies: r.commensurate.frequencies.map(arr) },
+    band,
+    mesh: r.mesh ? { mesh: [...r.mesh.mesh], weights: [...r.mesh.weights], qpoints: r.mesh.qpoints.map((q) => [...q]), frequencies: r.mesh.frequencies.map(arr) } : null,
+    thermo: r.thermo,
+    timingsMs: r.timingsMs,
+  };
+}
+
+export interface ClassifyOut {
+  preset: string;
+  label: string;
+  labels: Record<string, string>;
+  minFreqThz: number | null;
+  minFreqQ: number[] | null;
+  minFreqBand: number | null;
+  minFreqWhere: string | null;
+  nImaginary: number | null;
+  maxFreqThz: number | null;
+  /** every preset's full result (rule version, reason, acoustic check, ...) */
+  results: Record<string, unknown>;
+  unclassified: Record<string, string>;
+}
+
+/** Labels under every preset from stored spectra; the campaign's preset gives `label`. */
+export function classifyStep(ph: PhononOut, preset: string): ClassifyOut {
+  if (!(STABILITY_PRESETS as readonly string[]).includes(preset)) throw new SoftmodeInputError('invalid_argument', `unknown stability preset '${preset}' (${STABILITY_PRESETS.join(', ')})`);
+  const spectrum = {
+    commensurate: ph.commensurate,
+    ...(ph.band && ph.band.qpoints.length > 0 ? { band: ph.band } : {}),
+    ...(ph.mesh ? { mesh: ph.mesh } : {}),
+  };
+  const results: Record<string, StabilityResult> = {};
+  const unclassified: Record<string, string> = {};
+  for (const p of STABILITY_PRESETS) {
+    try {
+      results[p] = classifyStability(spectrum, p);
+    } catch (e) {
+      if (!(e instanceof SoftmodeInputError)) throw e;
+      unclassified[p] = e.message;
+    }
+  }
+  const main = results[preset];
+  // the campaign's preset must be decidable: no band path for a band-path rule is a fault of
+  // this structure's processing, reported as such (not silently labelled)
+  if (!main) throw new Error(`preset ${preset} could not classify: ${unclassified[preset] ?? 'unknown reason'}`);
+  const labels: Record<string, string> = {};
+  for (const [p, r] of Object.entries(results)) labels[p] = r.label;
+  return {
+    preset,
+    label: main.label,
+    labels,
+    minFreqThz: main.min.frequency,
+    minFreqQ: [...main.min.qpoint],
+    minFreqBand: main.min.band,
+    minFreqWhere: main.min.set,
+    nImaginary: main.imaginaryModes,
+    maxFreqThz: main.maxFrequency ? main.maxFrequency.THz : null,
+    results,
+    unclassified,
+  };
+}

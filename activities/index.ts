@@ -1,0 +1,340 @@
+// Activity implementations. Every science step is idempotent and content-addressed (engine
+// rule 1): its key is sha256(input refs + params + model checkpoint sha256 + cache version); a
+// step whose key is stored returns the stored result (a "hit", counted) and nothing is
+// recomputed. CPU-heavy work runs in compute threads (compute/pool.ts) so the activity keeps
+// heartbeating. Invalid input → non-retryable ApplicationFailure typed with its code (the
+// structure is rejected); faults → thrown (bounded retries with backoff, set by the workflow);
+// scientific outcomes (no convergence, imaginary modes) are results.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isInputError } from '../core/errors.js';
+import { type ItemStatus, Store, stepKey } from '../store/index.js';
+import type { InFlight } from '../workflows/definitions.js';
+import { type ComputePool, JobFailed } from './compute/pool.js';
+import type { Job } from './compute/jobs.js';
+import type { ClassifyOut, DisplaceOut, ForcesOut, PhononOut, RelaxOut, StructureJson, ValidateOut } from './compute/science.js';
+import { type CampaignSettings, STEP_CACHE_VERSIONS } from './settings.js';
+import type { DisplaceRef, InferenceActivities, ItemCtx, LightActivities, RecordRefs, RelaxRef } from './types.js';
+
+export type { InferenceActivities, LightActivities } from './types.js';
+
+export interface ActivityDeps {
+  store: Store;
+  pool: ComputePool;
+  host: string;
+  codeSha: string;
+}
+
+type StepName = keyof typeof STEP_CACHE_VERSIONS;
+
+interface DisplacePayload extends DisplaceOut {
+  /** the relaxed unit cell the supercell was built from */
+  unitCell: StructureJson;
+  batchSize: number;
+  batches: number;
+}
+
+/** Turn what a step threw into what Temporal should do with it. */
+function toFailure(e: unknown): unknown {
+  const code = isInputError(e) ? e.code : e instanceof JobFailed ? e.code : undefined;
+  if (code) return ApplicationFailure.create({ message: (e as Error).message, type: code, nonRetryable: true, details: ['input'] });
+  if (e instanceof Error && e.name === 'StepNotAvailable') return ApplicationFailure.create({ message: e.message, type: 'step_not_available', nonRetryable: true });
+  return e;
+}
+
+export function createActivities(deps: ActivityDeps): LightActivities & InferenceActivities {
+  const { store, pool, host, codeSha } = deps;
+  const settingsCache = new Map<number, CampaignSettings>();
+
+  async function settingsOf(campaignId: number): Promise<CampaignSettings> {
+    let s = settingsCache.get(campaignId);
+    if (!s) {
+      const c = await store.getCampaign(campaignId);
+      if (!c) throw ApplicationFailure.create({ message: `campaign ${campaignId} does not exist`, type: 'no_campaign', nonRetryable: true });
+      s = c.config as unknown as CampaignSettings;
+      settingsCache.set(campaignId, s);
+    }
+    return s;
+  }
+
+  function attemptNo(): number {
+    try {
+      return Context.current().info.attempt;
+    } catch {
+      return 1;
+    }
+  }
+
+  async function safeRecordAttempt(a: Parameters<Store['recordAttempt']>[0]): Promise<void> {
+    try {
+      await store.recordAttempt(a);
+    } catch {
+      // the store itself may be what failed; the attempt is still visible in Temporal
+    }
+  }
+
+  /** Keep the activity alive while `work` runs in a compute thread. */
+  async function withHeartbeat<T>(work: (signal: AbortSignal | undefined) => Promise<T>, details: () => unknown = () => undefined): Promise<T> {
+    let ctx: Context | undefined;
+    try {
+      ctx = Context.current();
+    } catch {
+      ctx = undefined;
+    }
+    const timer = ctx ? setInterval(() => ctx!.heartbeat(details()), 1000) : undefined;
+    try {
+      return await work(ctx?.cancellationSignal);
+    } finally {
+      if (timer) clearInterval(timer);
+    }
+  }
+
+  /**
+   * The content-addressed step runner: stored → served (counted); else computed, stored,
+   * and its use by this item recorded.
+   */
+  async function step<T>(
+    ctx: ItemCtx,
+    name: StepName,
+    inputRefs: string[],
+    params: unknown,
+    s: CampaignSettings,
+    compute: () => Promise<{ payload: T; modelMs: number }>,
+  ): Promise<{ key: string; payload: T; served: boolean }> {
+    const key = stepKey({ step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelSha256: s.modelSha256 });
+    const use = { itemId: ctx.itemId, generation: ctx.generation };
+    const hit = await store.getStep<T>(key, use);
+    if (hit) {
+      await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'served', host, durationMs: 0 });
+      return { key, payload: hit.payload, served: true };
+    }
+    const t0 = performance.now();
+    let out: { payload: T; modelMs: number };
+    try {
+      out = await compute();
+    } catch (e) {
+      const f = toFailure(e);
+      const input = f instanceof ApplicationFailure && f.nonRetryable && f.details?.[0] === 'input';
+      await safeRecordAttempt({
+        itemId: ctx.itemId,
+        generation: ctx.generation,
+        step: name,
+        activityAttempt: attemptNo(),
+        outcome: input ? 'rejected' : 'fault',
+        errorClass: f instanceof ApplicationFailure ? (f.type ?? 'Error') : e instanceof Error ? e.name : 'Error',
+        errorMessage: e instanceof Error ? e.message : String(e),
+        host,
+        durationMs: performance.now() - t0,
+      });
+      throw f;
+    }
+    const durationMs = performance.now() - t0;
+    await store.putStep(
+      { key, step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelName: s.model, modelSha256: s.modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload },
+      use,
+    );
+    await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'computed', host, durationMs });
+    return { key, payload: out.payload, served: false };
+  }
+
+  async function input<T>(key: string, what: string): Promise<T> {
+    const s = await store.peekStep<T>(key);
+    if (!s) throw new Error(`stored ${what} ${key} is missing`);
+    return s.payload;
+  }
+
+  async function structureOf(hash: string): Promise<StructureJson> {
+    const s = await store.getStructureByRef(hash);
+    if (!s) throw ApplicationFailure.create({ message: `structure ${hash} is not in the store`, type: 'no_structure', nonRetryable: true });
+    return s.structure as StructureJson;
+  }
+
+  function compute<T>(job: Job, opts: { onCheckpoint?: (s: unknown) => void; signal?: AbortSignal | undefined } = {}): Promise<T> {
+    return pool.run<T>(job, { ...(opts.onCheckpoint ? { onCheckpoint: opts.onCheckpoint } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  const light: LightActivities = {
+    async beginItem(ctx) {
+      const item = await store.getItem(ctx.itemId);
+      if (!item || item.structure_id === null) throw ApplicationFailure.create({ message: `item ${ctx.itemId} has no structure`, type: 'no_structure', nonRetryable: true });
+      const st = await store.getStructure(item.structure_id);
+      if (!st) throw ApplicationFailure.create({ message: `structure ${item.structure_id} missing`, type: 'no_structure', nonRetryable: true });
+      let wf = `item-${ctx.itemId}`;
+      let run: string | null = null;
+      try {
+        const info = Context.current().info;
+        wf = info.workflowExecution?.workflowId ?? wf;
+        run = info.workflowExecution?.runId ?? null;
+      } catch {
+        // called outside an activity (unit tests)
+      }
+      await store.markItemRunning(ctx.itemId, ctx.generation, wf, run, host);
+      return { structureRef: st.geometry_sha256 };
+    },
+
+    async validateStep(ctx, structureRef) {
+      const s = await settingsOf(ctx.campaignId);
+      const structure = await structureOf(structureRef);
+      const r = await step<ValidateOut>(ctx, 'validate', [structureRef], { ...s.validate, model: s.model }, s, async () => ({
+        payload: await withHeartbeat((signal) => compute<ValidateOut>({ kind: 'validate', structure, model: s.model, params: s.validate }, { signal })),
+        modelMs: 0,
+      }));
+      return { validateKey: r.key };
+    },
+
+    async displaceStep(ctx, relaxKey): Promise<DisplaceRef> {
+      const s = await settingsOf(ctx.campaignId);
+      const { batchSize, maxBatches, ...params } = s.displace;
+      const r = await step<DisplacePayload>(ctx, 'displace', [relaxKey], params, s, async () => {
+        const relaxed = await input<RelaxOut>(relaxKey, 'relaxation');
+        const d = await withHeartbeat((signal) => compute<DisplaceOut>({ kind: 'displace', structure: relaxed.structure, params }, { signal }));
+        const n = d.displacements.length;
+        const size = Math.max(batchSize, Math.ceil(n / maxBatches));
+        return { payload: { ...d, unitCell: relaxed.structure, batchSize: size, batches: Math.ceil(n / size) }, modelMs: 0 };
+      });
+      return { displaceKey: r.key, batches: r.payload.batches };
+    },
+
+    async phononStep(ctx, displaceKey, forcesKeys) {
+      const s = await settingsOf(ctx.campaignId);
+      const r = await step<PhononOut>(ctx, 'phonons', [displaceKey, ...forcesKeys], s.phonons, s, async () => {
+        const d = await input<DisplacePayload>(displaceKey, 'displacements');
+        const forces: number[][][] = [];
+        for (const k of forcesKeys) forces.push(...(await input<ForcesOut>(k, 'forces')).forces);
+        const out = await withHeartbeat((signal) => compute<PhononOut>({ kind: 'phonons', structure: d.unitCell, displace: d, forces, params: s.phonons }, { signal }));
+        return { payload: out, modelMs: 0 };
+      });
+      return { phononKey: r.key };
+    },
+
+    async classifyStep(ctx, phononKey, _relaxKey) {
+      const s = await settingsOf(ctx.campaignId);
+      const r = await step<ClassifyOut>(ctx, 'classify', [phononKey], s.classify, s, async () => {
+        const ph = await input<PhononOut>(phononKey, 'phonons');
+        return { payload: await withHeartbeat((signal) => compute<ClassifyOut>({ kind: 'classify', phonons: ph, preset: s.preset }, { signal })), modelMs: 0 };
+      });
+      return { classifyKey: r.key, label: r.payload.label };
+    },
+
+    async recordStep(ctx, refs: RecordRefs) {
+      const s = await settingsOf(ctx.campaignId);
+      const c = await store.getCampaign(ctx.campaignId);
+      const item = await store.getItem(ctx.itemId);
+      if (!c || !item || item.structure_id === null) throw new Error(`item ${ctx.itemId} vanished`);
+      const relax = await input<RelaxOut>(refs.relaxKey, 'relaxation');
+      const cls = refs.classifyKey ? await input<ClassifyOut>(refs.classifyKey, 'classification') : undefined;
+      const disp = refs.displaceKey ? await input<DisplacePayload>(refs.displaceKey, 'displacements') : undefined;
+      const label = cls ? cls.label : 'relaxation_failed';
+      const natoms = relax.structure.numbers.length;
+      await store.putResult({
+        campaignItemId: ctx.itemId,
+        campaignId: ctx.campaignId,
+        structureId: item.structure_id,
+        generation: ctx.generation,
+        preset: s.preset,
+        label,
+        labels: cls ? cls.labels : { [s.preset]: 'relaxation_failed' },
+        minFreqThz: cls?.minFreqThz ?? null,
+        minFreqQ: cls?.minFreqQ ?? null,
+        minFreqBand: cls?.minFreqBand ?? null,
+        minFreqWhere: cls?.minFreqWhere ?? null,
+        nImaginary: cls?.nImaginary ?? null,
+        maxFreqThz: cls?.maxFreqThz ?? null,
+        spacegroupInitial: relax.spacegroupBefore,
+        spacegroupRelaxed: relax.spacegroupAfter,
+        energyInitialEv: relax.energyInitial,
+        energyRelaxedEv: relax.energy,
+        energyPerAtomEv: relax.energy === null ? null : relax.energy / natoms,
+        relaxStatus: relax.status,
+        relaxSteps: relax.steps,
+        supercell: disp ? disp.supercellMatrix.flat() : null,
+        nDisplacements: disp ? disp.displacements.length : null,
+        modelName: s.model,
+        modelSha256: s.modelSha256,
+        modelPrecision: s.modelPrecision,
+        codeSha: c.code_sha,
+        configSha256: c.config_sha256,
+        relaxKey: refs.relaxKey,
+        phononKey: refs.phononKey,
+        classifyKey: refs.classifyKey,
+        host,
+      });
+      await store.finishItem(ctx.itemId, ctx.generation, 'done');
+      return { label };
+    },
+
+    async finishItem(ctx, status, errorClass, message) {
+      await store.finishItem(ctx.itemId, ctx.generation, status as ItemStatus, { errorClass, message: message.slice(0, 4000) });
+    },
+
+    async nextItems(campaignId, partition, afterId, limit): Promise<InFlight[]> {
+      return store.pendingItemsPage(campaignId, partition, afterId, limit);
+    },
+
+    async terminalItems(ids) {
+      return store.terminalAmong(ids);
+    },
+
+    async cancelRemaining(campaignId, partition) {
+      return store.cancelPending(campaignId, partition);
+    },
+  };
+
+  const inference: InferenceActivities = {
+    async relaxStep(ctx, structureRef, validateKey): Promise<RelaxRef> {
+      const s = await settingsOf(ctx.campaignId);
+      let resumed = false;
+      const r = await step<RelaxOut>(ctx, 'relax', [structureRef], { protocol: s.relax.protocol }, s, async () => {
+        const structure = await structureOf(structureRef);
+        const actx = Context.current();
+        // a retry after a crash resumes from the last optimizer state the previous attempt
+        // heartbeated (core/relax guarantees the same trajectory as an uninterrupted run)
+        const hb = actx.info.heartbeatDetails as { checkpoint?: unknown } | undefined;
+        const resumeFrom = hb?.checkpoint ?? null;
+        resumed = resumeFrom !== null;
+        if (resumed) await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: 'relax', activityAttempt: attemptNo(), outcome: 'resumed', host });
+        let latest: unknown = resumeFrom;
+        const out = await withHeartbeat(
+          (signal) =>
+            compute<RelaxOut>(
+              { kind: 'relax', structure, model: s.model, protocol: s.relax.protocol, resumeFrom, checkpointEvery: s.relax.checkpointEvery },
+              {
+                signal,
+                onCheckpoint: (state) => {
+                  latest = state;
+                  actx.heartbeat({ checkpoint: state });
+                },
+              },
+            ),
+          () => (latest === null ? undefined : { checkpoint: latest }),
+        );
+        return { payload: { ...out, resumed }, modelMs: out.modelMs };
+      });
+      void validateKey; // ordering only: validation must have passed
+      return { relaxKey: r.key, usable: r.payload.usable, status: r.payload.status };
+    },
+
+    async forcesStep(ctx, displaceKey, batch) {
+      const s = await settingsOf(ctx.campaignId);
+      const r = await step<ForcesOut>(ctx, 'forces', [displaceKey], { batch }, s, async () => {
+        const d = await input<DisplacePayload>(displaceKey, 'displacements');
+        const slice = d.displacements.slice(batch * d.batchSize, (batch + 1) * d.batchSize);
+        if (slice.length === 0) throw ApplicationFailure.create({ message: `forces batch ${batch} is out of range`, type: 'bad_batch', nonRetryable: true });
+        const out = await withHeartbeat((signal) => compute<ForcesOut>({ kind: 'forces', supercell: d.supercell, displacements: slice, model: s.model }, { signal }));
+        return { payload: out, modelMs: out.modelMs };
+      });
+      return { forcesKey: r.key };
+    },
+  };
+
+  return { ...light, ...inference };
+}
+
+/** Split the activity object by task queue (a worker registers only what its queue serves). */
+export function lightActivities(all: LightActivities & InferenceActivities): LightActivities {
+  const { relaxStep: _r, forcesStep: _f, ...rest } = all;
+  return rest;
+}
+
+export function inferenceActivities(all: LightActivities & InferenceActivities): InferenceActivities {
+  return { relaxStep: all.relaxStep, forcesStep: all.forcesStep };
+}

@@ -1,0 +1,159 @@
+// softmode run <files|dirs…>: a durable campaign. Starts (or reuses) the embedded PostgreSQL and
+// Temporal dev server of the campaign directory (or uses DATABASE_URL / TEMPORAL_ADDRESS), runs
+// in-process workers, shows progress. Ctrl-C (or a kill) is safe: running it again resumes.
+import { ENGINE_DEFAULTS, defaultPolicy } from '../../config/engine.js';
+import { SoftmodeInputError } from '../../core/errors.js';
+import type { CampaignSettings } from '../../activities/settings.js';
+import { type Parsed, bool, int, parseArgs, str } from '../lib/args.js';
+import { campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../lib/campaign.js';
+import { collectFiles, ingest } from '../lib/ingest.js';
+import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
+import { WorkerSupervisor } from '../lib/supervisor.js';
+
+export const summary = 'run a durable stability campaign over structure files (resumable; embedded services)';
+
+const USAGE = `usage: softmode run <files|dirs…> [options]
+  --model NAME            chgnet-0.3.0 (default) | lennard-jones | morse (test potentials)
+  --preset NAME           full-bz (default) | phononbench | loew | mattersim
+  --relax-protocol NAME   phononbench (default) | mattersim
+  --supercell RULE        min-length[:L[:maxAtoms]] (default) | phononbench | N | a,b,c
+  --campaign-dir DIR      services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)
+  --name NAME             campaign name (default: derived from inputs and settings)
+  --window N              structure workflows in flight (≤ ${ENGINE_DEFAULTS.windowMax})
+  --partitions N          campaign parents (default: 1 per ${ENGINE_DEFAULTS.partitionSize} structures)
+  --inference-slots N     concurrent relax/forces activities (default: cores)
+  --light-slots N         concurrent light activities
+  --no-workers            orchestrate only (workers run elsewhere: softmode worker)
+  --keep-services         leave the embedded servers running at exit
+  --json                  print the final summary as JSON on stdout`;
+
+/** Test and tuning hooks: shorter heartbeats and retry intervals from the environment. */
+function policyFromEnv(): CampaignSettings['policy'] {
+  const p = defaultPolicy();
+  const hb = Number(process.env['SOFTMODE_HEARTBEAT_MS'] ?? 0);
+  if (hb > 0) for (const t of Object.values(p.timeouts)) t.heartbeatMs = hb;
+  const ri = Number(process.env['SOFTMODE_RETRY_INITIAL_MS'] ?? 0);
+  if (ri > 0) {
+    p.retry.initialIntervalMs = ri;
+    p.retry.maximumIntervalMs = Math.max(ri, Math.min(p.retry.maximumIntervalMs, 10 * ri));
+  }
+  return p;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let a: Parsed;
+  try {
+    a = parseArgs(argv, {
+      boolean: ['no-workers', 'keep-services', 'json', 'help'],
+      value: ['model', 'preset', 'relax-protocol', 'supercell', 'campaign-dir', 'name', 'window', 'partitions', 'inference-slots', 'light-slots'],
+    });
+  } catch (e) {
+    console.error(`softmode run: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (bool(a, 'help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const name = str(a, 'name');
+  if (a.positionals.length === 0 && !name) {
+    console.error(USAGE);
+    return 2;
+  }
+  const json = bool(a, 'json');
+  const say = (m: string) => (json ? process.stderr : process.stdout).write(m + '\n');
+  const dir = campaignDirOf(str(a, 'campaign-dir'));
+  const env = await openEnv(dir, { temporal: true, log: say });
+  const keep = bool(a, 'keep-services');
+  let supervisor: WorkerSupervisor | undefined;
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ninterrupted: stopping workers (run the same command again to resume)\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const inputs = a.positionals;
+    const files = inputs.length ? collectFiles(inputs) : [];
+    const { campaign, created } = await createCampaign(env.store, {
+      ...(name ? { name } : {}),
+      model: str(a, 'model') ?? 'chgnet-0.3.0',
+      preset: str(a, 'preset') ?? 'full-bz',
+      relaxProtocol: str(a, 'relax-protocol') ?? 'phononbench',
+      supercell: str(a, 'supercell'),
+      ...(int(a, 'window') !== undefined ? { window: int(a, 'window')! } : {}),
+      partitions: int(a, 'partitions') ?? partitionsFor(files.length),
+      inputs: files,
+      policy: policyFromEnv(),
+    });
+    say(`${created ? 'campaign' : 'resuming campaign'} ${campaign.name} (id ${campaign.id}): model ${campaign.model_name} ${campaign.model_sha256.slice(0, 12)}…, preset ${campaign.preset}, dir ${env.services.campaignDir}`);
+    if (files.length) {
+      const ing = await ingest(env.store, campaign.id, campaign.partitions, files);
+      if (ing.newItems > 0 || created)
+        say(`ingested ${ing.files} files: ${ing.structures} structures, ${ing.rejectedAtIngest} rejected at ingest, ${ing.newItems} new items`);
+    }
+    const before = await env.store.provenanceCounts(campaign.id);
+    let p = await env.store.progress(campaign.id);
+    if (p.pending + p.running === 0) {
+      const prov = await env.store.provenanceCounts(campaign.id);
+      const msg = `nothing to compute: all ${p.total} structures of ${campaign.name} are finished (done ${p.done}, failed ${p.failed}, rejected ${p.rejected}${p.cancelled ? `, cancelled ${p.cancelled}` : ''}); 0 steps computed, all ${prov.stepsUsed} step results already in the store. ${stabilityLine(p)}`;
+      say(msg);
+      if (json) console.log(JSON.stringify({ campaign: campaign.name, nothingToDo: true, progress: p, provenance: prov, computedThisRun: 0 }));
+      return 0;
+    }
+    if (!bool(a, 'no-workers')) {
+      supervisor = new WorkerSupervisor({
+        temporalAddress: env.services.temporalAddress,
+        databaseUrl: env.services.databaseUrl,
+        queues: ['light', 'inference'],
+        ...(int(a, 'inference-slots') !== undefined ? { inferenceSlots: int(a, 'inference-slots')! } : {}),
+        ...(int(a, 'light-slots') !== undefined ? { lightSlots: int(a, 'light-slots')! } : {}),
+        log: (m) => process.stderr.write(m + '\n'),
+      });
+      supervisor.start();
+    }
+    await startCampaignWorkflows(env.client!, campaign);
+    const printer = new ProgressPrinter(process.stderr, json ? 30_000 : 5_000);
+    const t0 = Date.now();
+    for (;;) {
+      if (interrupted) break;
+      try {
+        p = await env.store.progress(campaign.id);
+        const c = await env.store.getCampaign(campaign.id);
+        printer.update(progressLine(p) + (c?.status === 'paused' ? '  (paused: softmode resume)' : ''));
+        if (p.pending + p.running === 0) break;
+      } catch (e) {
+        // the store may be restarting; keep going, the workers retry too
+        printer.update(`(store unavailable: ${(e as Error).message})`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    printer.update(progressLine(p), true);
+    printer.end();
+    if (interrupted) return 130;
+    const after = await env.store.provenanceCounts(campaign.id);
+    const computed = after.computed - before.computed;
+    const served = after.served - before.served;
+    const wallS = (Date.now() - t0) / 1000;
+    say(
+      `finished ${campaign.name} in ${wallS.toFixed(1)} s: done ${p.done}, failed ${p.failed}, rejected ${p.rejected}; ${stabilityLine(p)}\n` +
+        `provenance: this run computed ${computed} steps and served ${served} from the store; ` +
+        `completed steps recomputed: ${after.recomputedSteps}; results: ${after.itemsWithResults} for ${after.doneItems} done items`,
+    );
+    if (json) console.log(JSON.stringify({ campaign: campaign.name, campaignId: campaign.id, progress: p, provenance: after, computedThisRun: computed, servedThisRun: served, wallSeconds: wallS }));
+    return p.failed > 0 ? 1 : 0;
+  } catch (e) {
+    if (e instanceof SoftmodeInputError) {
+      console.error(`softmode run: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await supervisor?.stop();
+    await env.close({ stopServices: !keep });
+  }
+}

@@ -1,0 +1,51 @@
+// A small flag parser for the engine commands: --key value, --key=value, --flag, positionals.
+import { SoftmodeInputError } from '../../core/errors.js';
+
+export interface Parsed {
+  positionals: string[];
+  flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: readonly string[], spec: { boolean?: readonly string[]; value?: readonly string[] }): Parsed {
+  const booleans = new Set(spec.boolean ?? []);
+  const values = new Set(spec.value ?? []);
+  const positionals: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+      if (booleans.has(name)) {
+        flags.set(name, true);
+        continue;
+      }
+      if (!values.has(name)) throw new SoftmodeInputError('invalid_argument', `unknown option --${name}`);
+      const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new SoftmodeInputError('invalid_argument', `--${name} needs a value`);
+      flags.set(name, v);
+    } else positionals.push(a);
+  }
+  return { positionals, flags };
+}
+
+export function str(p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function int(p: Parsed, name: string): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new SoftmodeInputError('invalid_argument', `--${name} must be a non-negative integer (got ${v})`);
+  return n;
+}
+
+export function bool(p: Parsed, name: string): boolean {
+  return p.flags.get(name) === true;
+}

@@ -1,0 +1,227 @@
+// What the engine commands share: the campaign directory's services, the store, the Temporal
+// client, campaign creation and the campaign parents' start/signal helpers.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { ENGINE_DEFAULTS, defaultPolicy } from '../../config/engine.js';
+import { RELAX_PROTOCOLS } from '../../config/relax.js';
+import { loadConfigSnapshot } from '../../config/index.js';
+import { SoftmodeInputError } from '../../core/errors.js';
+import { type Services, defaultCampaignDir, ensureServices } from '../../core/engine-services/index.js';
+import { REPO_ROOT } from '../../core/engine-services/util.js';
+import { type SupercellRule } from '../../core/structure/supercell.js';
+import { STABILITY_PRESETS } from '../../core/stability/index.js';
+import { PAIR_MODELS, loadModel } from '../../activities/compute/science.js';
+import { type CampaignSettings, buildSettings } from '../../activities/settings.js';
+import { type CampaignRow, Store, sha256Hex } from '../../store/index.js';
+import { codeVersion } from '../../workers/index.js';
+import { type CampaignInput, campaignWorkflowId } from '../../workflows/definitions.js';
+import { PHONON_CONFIG } from '../../config/phonon.js';
+
+export interface Env {
+  services: Services;
+  store: Store;
+  client?: Client;
+  connection?: Connection;
+  close(opts?: { stopServices?: boolean }): Promise<void>;
+}
+
+export function campaignDirOf(flag: string | undefined): string {
+  return flag ?? defaultCampaignDir();
+}
+
+/** Services (embedded or from the environment), the migrated store and, if asked, a client. */
+export async function openEnv(campaignDir: string, opts: { temporal: boolean; log?: (m: string) => void }): Promise<Env> {
+  const services = await ensureServices(campaignDir, { temporal: opts.temporal, ...(opts.log ? { log: opts.log } : {}) });
+  const store = new Store(services.databaseUrl);
+  try {
+    await store.migrate();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  let connection: Connection | undefined;
+  let client: Client | undefined;
+  if (opts.temporal) {
+    connection = await Connection.connect({ address: services.temporalAddress });
+    client = new Client({ connection });
+  }
+  return {
+    services,
+    store,
+    ...(client ? { client } : {}),
+    ...(connection ? { connection } : {}),
+    async close(o = {}) {
+      await connection?.close().catch(() => undefined);
+      await store.close().catch(() => undefined);
+      if (o.stopServices ?? true) await services.stop();
+    },
+  };
+}
+
+export function parseSupercell(v: string | undefined): SupercellRule {
+  if (v === undefined || v === 'min-length')
+    return { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
+  if (v === 'phononbench') return { kind: 'phononbench' };
+  const ml = /^min-length:(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(v);
+  if (ml) return { kind: 'min-length', minLength: Number(ml[1]), maxAtoms: ml[2] ? Number(ml[2]) : PHONON_CONFIG.maxSupercellAtoms };
+  const parts = v.split(/[,x]/).map(Number);
+  if (parts.length === 1 && Number.isInteger(parts[0]) && parts[0]! > 0) {
+    const n = parts[0]!;
+    return { kind: 'explicit', matrix: [[n, 0, 0], [0, n, 0], [0, 0, n]] };
+  }
+  if (parts.length === 3 && parts.every((x) => Number.isInteger(x) && x > 0))
+    return { kind: 'explicit', matrix: [[parts[0]!, 0, 0], [0, parts[1]!, 0], [0, 0, parts[2]!]] };
+  throw new SoftmodeInputError('invalid_argument', `--supercell: expected phononbench, min-length[:L[:maxAtoms]], N or a,b,c (got '${v}')`);
+}
+
+export function modelManifest(model: string): unknown {
+  const p = join(REPO_ROOT, 'models', model, 'manifest.json');
+  if (!existsSync(p)) return null;
+  try {
+    return JSON.parse(readFileSync(p, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export interface CampaignOptions {
+  name?: string;
+  model: string;
+  preset: string;
+  relaxProtocol: string;
+  supercell: string | undefined;
+  window?: number;
+  partitions?: number;
+  inputs: readonly string[];
+  /** test hook: shorter heartbeats / retry intervals */
+  policy?: CampaignSettings['policy'];
+}
+
+export function defaultCampaignName(o: CampaignOptions): string {
+  const key = JSON.stringify({ model: o.model, preset: o.preset, relax: o.relaxProtocol, supercell: o.supercell ?? 'min-length', inputs: [...o.inputs].sort() });
+  return `c-${sha256Hex(key).slice(0, 12)}`;
+}
+
+/** Create (or find) the campaign row with its frozen settings. */
+export async function createCampaign(store: Store, o: CampaignOptions): Promise<{ campaign: CampaignRow; created: boolean }> {
+  if (!(STABILITY_PRESETS as readonly string[]).includes(o.preset))
+    throw new SoftmodeInputError('invalid_argument', `--preset must be one of ${STABILITY_PRESETS.join(', ')} (got '${o.preset}')`);
+  const protocol = RELAX_PROTOCOLS[o.relaxProtocol];
+  if (!protocol) throw new SoftmodeInputError('invalid_argument', `--relax-protocol must be one of ${Object.keys(RELAX_PROTOCOLS).join(', ')}`);
+  const name = o.name ?? defaultCampaignName(o);
+  const existing = await store.getCampaign(name);
+  if (existing) return { campaign: existing, created: false };
+  let identity;
+  try {
+    identity = (await loadModel(o.model)).identity;
+  } catch (e) {
+    const hint = (PAIR_MODELS as readonly string[]).includes(o.model) ? '' : ` (the classical test potential is available as --model lennard-jones)`;
+    throw new SoftmodeInputError('invalid_argument', `cannot load model '${o.model}': ${(e as Error).message}${hint}`);
+  }
+  const config = await loadConfigSnapshot();
+  const total = o.inputs.length;
+  const partitions = Math.max(1, o.partitions ?? 1);
+  const settings = buildSettings({
+    model: o.model,
+    modelSha256: identity.checkpointSha256,
+    modelPrecision: identity.precision,
+    preset: o.preset,
+    relaxProtocol: protocol,
+    checkpointEvery: ENGINE_DEFAULTS.relaxCheckpointEverySteps,
+    supercell: parseSupercell(o.supercell),
+    engine: ENGINE_DEFAULTS as typeof ENGINE_DEFAULTS & object,
+    policy: o.policy ?? defaultPolicy(),
+    config,
+  });
+  void total;
+  return store.createCampaign({
+    name,
+    modelName: o.model,
+    modelSha256: identity.checkpointSha256,
+    modelPrecision: identity.precision,
+    modelManifest: modelManifest(o.model),
+    preset: o.preset,
+    codeSha: codeVersion(),
+    config: settings,
+    configSha256: config.sha256,
+    windowSize: Math.min(o.window ?? ENGINE_DEFAULTS.windowDefault, ENGINE_DEFAULTS.windowMax),
+    partitions,
+  });
+}
+
+/** Partitions for a campaign of n items (each parent keeps ≤ windowMax children in flight). */
+export function partitionsFor(n: number): number {
+  return Math.max(1, Math.ceil(n / ENGINE_DEFAULTS.partitionSize));
+}
+
+/** Start every partition parent, or attach to the ones already running (idempotent). */
+export async function startCampaignWorkflows(client: Client, c: CampaignRow): Promise<void> {
+  const s = c.config as unknown as CampaignSettings;
+  for (let p = 0; p < c.partitions; p++) {
+    const input: CampaignInput = {
+      campaignId: c.id,
+      partition: p,
+      partitions: c.partitions,
+      window: Math.max(1, Math.ceil(c.window_size / c.partitions)),
+      windowMax: ENGINE_DEFAULTS.windowMax,
+      pageSize: ENGINE_DEFAULTS.pageSize,
+      historyLengthCap: Number(process.env['SOFTMODE_HISTORY_CAP'] ?? ENGINE_DEFAULTS.historyLengthCap),
+      reconcileEveryMs: Number(process.env['SOFTMODE_RECONCILE_MS'] ?? ENGINE_DEFAULTS.reconcileEveryMs),
+      policy: s.policy,
+      queues: { ...ENGINE_DEFAULTS.taskQueues },
+      cursor: 0,
+      inFlight: [],
+      paused: c.status === 'paused',
+      runs: 0,
+      started: 0,
+      finished: 0,
+    };
+    await client.workflow.start('campaignWorkflow', {
+      workflowId: campaignWorkflowId(c.id, p),
+      taskQueue: ENGINE_DEFAULTS.taskQueues.light,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+}
+
+/** Send a signal to every partition parent that is running; returns how many got it. */
+export async function signalCampaign(client: Client, c: CampaignRow, signal: string, args: unknown[] = []): Promise<number> {
+  let n = 0;
+  for (let p = 0; p < c.partitions; p++) {
+    try {
+      const h = client.workflow.getHandle(campaignWorkflowId(c.id, p));
+      await h.signal(signal, ...args);
+      n++;
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) continue;
+      throw e;
+    }
+  }
+  return n;
+}
+
+/** The campaign a command means: --campaign NAME, else the only / the latest one. */
+export async function pickCampaign(store: Store, name: string | undefined): Promise<CampaignRow> {
+  if (name) {
+    const c = await store.getCampaign(/^\d+$/.test(name) ? Number(name) : name);
+    if (!c) throw new SoftmodeInputError('invalid_argument', `no campaign '${name}' in this campaign directory`);
+    return c;
+  }
+  const all = await store.listCampaigns();
+  const last = all[all.length - 1];
+  if (!last) throw new SoftmodeInputError('invalid_argument', 'no campaign in this campaign directory yet (softmode run <files>)');
+  return last;
+}
+
+/** Wilson score interval for a binomial proportion (95 %: z = 1.96). */
+export function wilson(k: number, n: number, z = 1.959963984540054): { p: number; lo: number; hi: number } {
+  if (n === 0) return { p: NaN, lo: 0, hi: 1 };
+  const p = k / n;
+  const z2 = z * z;
+  const den = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / den;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
+  return { p, lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
+}

@@ -1,0 +1,83 @@
+// Engine (orchestration) parameters. Numerical science parameters live in the other
+// config/<area>.ts files; this one holds what the durable engine needs: queue names, windows,
+// timeouts, retry policy, batch sizes. Stored with every campaign (provenance, rule 2).
+import { cpus } from 'node:os';
+
+export interface RetryConfig {
+  /** bounded retries: the Temporal default (retry forever) is never used */
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+}
+
+export interface ActivityTimeouts {
+  startToCloseMs: number;
+  /** 0 = no heartbeat expected */
+  heartbeatMs: number;
+}
+
+export interface EngineConfig {
+  version: string;
+  taskQueues: { inference: string; light: string };
+  /** structure workflows in flight per campaign partition (Temporal: keep ≤ 500 pending children) */
+  windowDefault: number;
+  windowMax: number;
+  /** items per partition parent before another parent is used */
+  partitionSize: number;
+  /** ids fetched from PostgreSQL per page by the campaign parent */
+  pageSize: number;
+  /** the parent continues-as-new at this history length even if the server has not suggested it */
+  historyLengthCap: number;
+  /** parent re-checks in-flight items against PostgreSQL this often (guards against lost signals) */
+  reconcileEveryMs: number;
+  /** displaced supercells evaluated per `forces` activity */
+  forcesBatchSize: number;
+  /** upper bound on `forces` activities per structure (keeps history < 4,096 events) */
+  forcesMaxBatches: number;
+  timeouts: {
+    relax: ActivityTimeouts;
+    forces: ActivityTimeouts;
+    light: ActivityTimeouts;
+  };
+  retry: RetryConfig;
+  /** concurrent activity slots: inference default = cores */
+  inferenceSlots: number;
+  lightSlots: number;
+  /** FIRE steps between relaxation checkpoints (sent as heartbeat details; resumed on retry) */
+  relaxCheckpointEverySteps: number;
+}
+
+const cores = Math.max(1, cpus().length);
+
+export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
+  version: 'engine-1',
+  taskQueues: Object.freeze({ inference: 'inference', light: 'light' }),
+  windowDefault: 200,
+  windowMax: 500,
+  partitionSize: 25_000,
+  pageSize: 500,
+  historyLengthCap: 3_000,
+  reconcileEveryMs: 30_000,
+  forcesBatchSize: 4,
+  forcesMaxBatches: 64,
+  timeouts: Object.freeze({
+    relax: Object.freeze({ startToCloseMs: 6 * 3600_000, heartbeatMs: 60_000 }),
+    forces: Object.freeze({ startToCloseMs: 2 * 3600_000, heartbeatMs: 60_000 }),
+    light: Object.freeze({ startToCloseMs: 30 * 60_000, heartbeatMs: 60_000 }),
+  }),
+  retry: Object.freeze({ maximumAttempts: 6, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 }),
+  inferenceSlots: cores,
+  lightSlots: Math.max(2, cores),
+  relaxCheckpointEverySteps: 5,
+}) as Readonly<EngineConfig>;
+
+/** Timeouts/retries a workflow uses; a campaign may override them (tests use short heartbeats). */
+export interface ActivityPolicy {
+  timeouts: EngineConfig['timeouts'];
+  retry: RetryConfig;
+}
+
+export function defaultPolicy(): ActivityPolicy {
+  return { timeouts: structuredClone(ENGINE_DEFAULTS.timeouts) as EngineConfig['timeouts'], retry: { ...ENGINE_DEFAULTS.retry } };
+}

@@ -1,0 +1,111 @@
+// Example crystals the project builds itself, from textbook room-temperature lattice constants
+// (Kittel, Introduction to Solid State Physics, Table 1.3 / CRC Handbook values), in their
+// primitive cells. Used by `softmode demo` and the engine tests. No downloaded data.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writePoscar } from '../core/structure/io/index.js';
+import { atomicNumber } from '../core/structure/elements.js';
+import { type Structure, makeStructure } from '../core/structure/structure.js';
+
+type Site = [string, number, number, number];
+
+function fccPrimitive(a: number): number[][] {
+  return [
+    [0, a / 2, a / 2],
+    [a / 2, 0, a / 2],
+    [a / 2, a / 2, 0],
+  ];
+}
+
+function bccPrimitive(a: number): number[][] {
+  return [
+    [-a / 2, a / 2, a / 2],
+    [a / 2, -a / 2, a / 2],
+    [a / 2, a / 2, -a / 2],
+  ];
+}
+
+function cubic(a: number): number[][] {
+  return [
+    [a, 0, 0],
+    [0, a, 0],
+    [0, 0, a],
+  ];
+}
+
+function build(name: string, lattice: number[][], sites: Site[]): Structure {
+  return makeStructure({
+    name,
+    lattice,
+    frac: sites.map((s) => [s[1], s[2], s[3]]),
+    numbers: sites.map((s) => {
+      const z = atomicNumber(s[0]);
+      if (!z) throw new Error(`unknown element ${s[0]}`);
+      return z;
+    }),
+  });
+}
+
+const rocksalt = (name: string, a: number, cation: string, anion: string) =>
+  build(name, fccPrimitive(a), [
+    [cation, 0, 0, 0],
+    [anion, 0.5, 0.5, 0.5],
+  ]);
+const diamond = (name: string, a: number, x: string, y = x) =>
+  build(name, fccPrimitive(a), [
+    [x, 0, 0, 0],
+    [y, 0.25, 0.25, 0.25],
+  ]);
+const fcc = (name: string, a: number, x: string) => build(name, fccPrimitive(a), [[x, 0, 0, 0]]);
+const bcc = (name: string, a: number, x: string) => build(name, bccPrimitive(a), [[x, 0, 0, 0]]);
+const cesiumChloride = (name: string, a: number, x: string, y: string) =>
+  build(name, cubic(a), [
+    [x, 0, 0, 0],
+    [y, 0.5, 0.5, 0.5],
+  ]);
+const perovskite = (name: string, a: number, A: string, B: string, X: string) =>
+  build(name, cubic(a), [
+    [A, 0, 0, 0],
+    [B, 0.5, 0.5, 0.5],
+    [X, 0.5, 0.5, 0],
+    [X, 0.5, 0, 0.5],
+    [X, 0, 0.5, 0.5],
+  ]);
+const fluorite = (name: string, a: number, M: string, X: string) =>
+  build(name, fccPrimitive(a), [
+    [M, 0, 0, 0],
+    [X, 0.25, 0.25, 0.25],
+    [X, 0.75, 0.75, 0.75],
+  ]);
+
+/** Lattice constants in Å. */
+export function exampleStructures(): Structure[] {
+  return [
+    diamond('Si-diamond', 5.431, 'Si'),
+    diamond('C-diamond', 3.567, 'C'),
+    diamond('Ge-diamond', 5.658, 'Ge'),
+    diamond('GaAs-zincblende', 5.653, 'Ga', 'As'),
+    rocksalt('NaCl-rocksalt', 5.64, 'Na', 'Cl'),
+    rocksalt('MgO-rocksalt', 4.212, 'Mg', 'O'),
+    rocksalt('KCl-rocksalt', 6.293, 'K', 'Cl'),
+    rocksalt('LiF-rocksalt', 4.027, 'Li', 'F'),
+    perovskite('CaTiO3-cubic', 3.895, 'Ca', 'Ti', 'O'),
+    perovskite('SrTiO3-cubic', 3.905, 'Sr', 'Ti', 'O'),
+    cesiumChloride('CsCl-B2', 4.123, 'Cs', 'Cl'),
+    fluorite('CaF2-fluorite', 5.463, 'Ca', 'F'),
+    fcc('Al-fcc', 4.05, 'Al'),
+    fcc('Cu-fcc', 3.615, 'Cu'),
+    bcc('W-bcc', 3.165, 'W'),
+    bcc('Mo-bcc', 3.147, 'Mo'),
+  ];
+}
+
+/** Write the examples as POSCAR files into `dir`; returns the paths. */
+export function writeExamples(dir: string, structures: readonly Structure[] = exampleStructures()): string[] {
+  mkdirSync(dir, { recursive: true });
+  return structures.map((s) => {
+    const p = join(dir, `${s.name}.vasp`);
+    writeFileSync(p, writePoscar(s));
+    return p;
+  });
+}

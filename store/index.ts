@@ -1,0 +1,642 @@
+// The provenance store (PostgreSQL). All SQL of the engine lives in store/; every statement is
+// parameterized. Durable truth: Temporal holds execution state, this holds what was computed,
+// by which model and code, and every campaign's items, attempts and results.
+import pg from 'pg';
+import { MIGRATIONS } from './migrations.js';
+import { decodePayload, encodePayload } from './keys.js';
+
+export { stepKey, encodePayload, decodePayload, sha256Hex } from './keys.js';
+
+export type ItemStatus = 'pending' | 'running' | 'done' | 'failed' | 'rejected' | 'cancelled';
+export const TERMINAL: readonly ItemStatus[] = ['done', 'failed', 'rejected', 'cancelled'];
+
+export interface CampaignRow {
+  id: number;
+  name: string;
+  status: string;
+  model_name: string;
+  model_sha256: string;
+  model_precision: string;
+  model_manifest: unknown;
+  preset: string;
+  code_sha: string;
+  config: Record<string, unknown>;
+  config_sha256: string;
+  window_size: number;
+  partitions: number;
+  created_at: Date;
+}
+
+export interface NewCampaign {
+  name: string;
+  modelName: string;
+  modelSha256: string;
+  modelPrecision: string;
+  modelManifest: unknown;
+  preset: string;
+  codeSha: string;
+  config: unknown;
+  configSha256: string;
+  windowSize: number;
+  partitions: number;
+}
+
+export interface NewStructure {
+  geometrySha256: string;
+  hash: string;
+  hashKind: string;
+  formula: string;
+  natoms: number;
+  sourcePath: string;
+  sourceIndex: number;
+  sourceName: string | null;
+  sourceSha256: string | null;
+  structure: unknown;
+}
+
+export interface NewItem {
+  structureId: number | null;
+  sourcePath: string;
+  sourceIndex: number;
+  sourceName: string | null;
+  /** set for inputs rejected at ingest (unreadable files) */
+  rejected?: { errorClass: string; message: string };
+}
+
+export interface StoredStep<T = unknown> {
+  key: string;
+  step: string;
+  payload: T;
+  durationMs: number;
+  modelMs: number;
+}
+
+export interface PutStep {
+  key: string;
+  step: string;
+  cacheVersion: string;
+  inputRefs: readonly string[];
+  params: unknown;
+  modelName: string | null;
+  modelSha256: string | null;
+  codeSha: string;
+  host: string;
+  durationMs: number;
+  modelMs: number;
+  payload: unknown;
+}
+
+export interface ResultRow {
+  campaignItemId: number;
+  campaignId: number;
+  structureId: number;
+  generation: number;
+  preset: string;
+  label: string;
+  labels: Record<string, string>;
+  minFreqThz: number | null;
+  minFreqQ: number[] | null;
+  minFreqBand: number | null;
+  minFreqWhere: string | null;
+  nImaginary: number | null;
+  maxFreqThz: number | null;
+  spacegroupInitial: number | null;
+  spacegroupRelaxed: number | null;
+  energyInitialEv: number | null;
+  energyRelaxedEv: number | null;
+  energyPerAtomEv: number | null;
+  relaxStatus: string | null;
+  relaxSteps: number | null;
+  supercell: number[] | null;
+  nDisplacements: number | null;
+  modelName: string;
+  modelSha256: string;
+  modelPrecision: string;
+  codeSha: string;
+  configSha256: string;
+  relaxKey: string | null;
+  phononKey: string | null;
+  classifyKey: string | null;
+  host: string;
+}
+
+export interface Progress {
+  total: number;
+  pending: number;
+  running: number;
+  done: number;
+  failed: number;
+  rejected: number;
+  cancelled: number;
+  stable: number;
+  unstable: number;
+  relaxationFailed: number;
+  /** items finished in the last `windowSeconds` (for the rate) */
+  recentDone: number;
+  windowSeconds: number;
+}
+
+export interface ProvenanceCounts {
+  /** distinct step results this campaign used */
+  stepsUsed: number;
+  /** of those, computed during this campaign */
+  computed: number;
+  /** served from the store (computed earlier, or by another campaign) */
+  served: number;
+  /** step results whose computation finished more than once (must be 0) */
+  recomputedSteps: number;
+  /** items with more than one result row (impossible by the key; counted to prove it) */
+  itemsWithResults: number;
+  doneItems: number;
+}
+
+export class Store {
+  readonly pool: pg.Pool;
+
+  constructor(databaseUrl: string, opts: { max?: number } = {}) {
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: opts.max ?? 8, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 10_000 });
+    // A lost server connection surfaces here for idle clients; queries fail (and are retried
+    // by their activity) rather than crashing the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async migrate(): Promise<number[]> {
+    const c = await this.pool.connect();
+    const applied: number[] = [];
+    try {
+      // one migrator at a time across processes
+      await c.query('select pg_advisory_lock($1)', [0x50f7d0de]);
+      await c.query('create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+      const done = new Set((await c.query<{ version: number }>('select version from schema_migrations')).rows.map((r) => r.version));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await c.query('begin');
+        try {
+          await c.query(m.sql);
+          await c.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
+          await c.query('commit');
+          applied.push(m.version);
+        } catch (e) {
+          await c.query('rollback');
+          throw e;
+        }
+      }
+    } finally {
+      await c.query('select pg_advisory_unlock($1)', [0x50f7d0de]).catch(() => undefined);
+      c.release();
+    }
+    return applied;
+  }
+
+  // ---------------------------------------------------------------- campaigns
+
+  async getCampaign(nameOrId: string | number): Promise<CampaignRow | undefined> {
+    const r =
+      typeof nameOrId === 'number'
+        ? await this.pool.query<CampaignRow>('select * from campaigns where id = $1', [nameOrId])
+        : await this.pool.query<CampaignRow>('select * from campaigns where name = $1', [nameOrId]);
+    return r.rows[0] ? normCampaign(r.rows[0]) : undefined;
+  }
+
+  async listCampaigns(): Promise<CampaignRow[]> {
+    const r = await this.pool.query<CampaignRow>('select * from campaigns order by id');
+    return r.rows.map(normCampaign);
+  }
+
+  /** Create the campaign, or return the existing one with that name (its settings win). */
+  async createCampaign(c: NewCampaign): Promise<{ campaign: CampaignRow; created: boolean }> {
+    const r = await this.pool.query<CampaignRow>(
+      `insert into campaigns (name, model_name, model_sha256, model_precision, model_manifest, preset, code_sha, config, config_sha256, window_size, partitions)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       on conflict (name) do nothing returning *`,
+      [c.name, c.modelName, c.modelSha256, c.modelPrecision, JSON.stringify(c.modelManifest ?? null), c.preset, c.codeSha, JSON.stringify(c.config), c.configSha256, c.windowSize, c.partitions],
+    );
+    if (r.rows[0]) return { campaign: normCampaign(r.rows[0]), created: true };
+    const existing = await this.getCampaign(c.name);
+    if (!existing) throw new Error(`campaign ${c.name} vanished`);
+    return { campaign: existing, created: false };
+  }
+
+  async setCampaignStatus(id: number, status: string): Promise<void> {
+    await this.pool.query('update campaigns set status = $2, updated_at = now() where id = $1', [id, status]);
+  }
+
+  async setCampaignShape(id: number, partitions: number, windowSize: number): Promise<void> {
+    await this.pool.query('update campaigns set partitions = $2, window_size = $3, updated_at = now() where id = $1', [id, partitions, windowSize]);
+  }
+
+  // ---------------------------------------------------------------- structures and items
+
+  async putSourceFile(sha256: string, path: string, text: string): Promise<void> {
+    await this.pool.query('insert into source_files (sha256, path, text, bytes) values ($1, $2, $3, $4) on conflict (sha256) do nothing', [
+      sha256,
+      path,
+      text,
+      Buffer.byteLength(text),
+    ]);
+  }
+
+  /** Insert a structure by content hash, or return the id of the one already stored. */
+  async putStructure(s: NewStructure): Promise<number> {
+    const r = await this.pool.query<{ id: string }>(
+      `insert into structures (geometry_sha256, hash, hash_kind, formula, natoms, source_path, source_index, source_name, source_sha256, structure)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       on conflict (geometry_sha256) do update set geometry_sha256 = excluded.geometry_sha256 returning id`,
+      [s.geometrySha256, s.hash, s.hashKind, s.formula, s.natoms, s.sourcePath, s.sourceIndex, s.sourceName, s.sourceSha256, JSON.stringify(s.structure)],
+    );
+    return Number(r.rows[0]!.id);
+  }
+
+  async getStructure(id: number): Promise<{ id: number; geometry_sha256: string; hash: string; formula: string; natoms: number; structure: unknown } | undefined> {
+    const r = await this.pool.query('select id, geometry_sha256, hash, formula, natoms, structure from structures where id = $1', [id]);
+    const row = r.rows[0] as { id: string; geometry_sha256: string; hash: string; formula: string; natoms: number; structure: unknown } | undefined;
+    return row ? { ...row, id: Number(row.id) } : undefined;
+  }
+
+  /** By geometry sha256 (the ref steps use). */
+  async getStructureByRef(ref: string): Promise<{ id: number; hash: string; formula: string; natoms: number; structure: unknown } | undefined> {
+    const r = await this.pool.query('select id, hash, formula, natoms, structure from structures where geometry_sha256 = $1', [ref]);
+    const row = r.rows[0] as { id: string; hash: string; formula: string; natoms: number; structure: unknown } | undefined;
+    return row ? { ...row, id: Number(row.id) } : undefined;
+  }
+
+  /** Add items (idempotent on (campaign, source path, index)); returns how many were new. */
+  async addItems(campaignId: number, partitions: number, items: readonly NewItem[]): Promise<number> {
+    let added = 0;
+    const c = await this.pool.connect();
+    try {
+      await c.query('begin');
+      for (const it of items) {
+        const r = await c.query(
+          `insert into campaign_items (campaign_id, structure_id, source_path, source_index, source_name, partition, status, error_class, error_message, finished_at)
+           values ($1, $2, $3, $4, $5, 0, $6, $7, $8, case when $6 = 'rejected' then now() end)
+           on conflict (campaign_id, source_path, source_index) do nothing returning id`,
+          [campaignId, it.structureId, it.sourcePath, it.sourceIndex, it.sourceName, it.rejected ? 'rejected' : 'pending', it.rejected?.errorClass ?? null, it.rejected?.message ?? null],
+        );
+        if (r.rowCount) added++;
+      }
+      // partition by id so every parent gets an even share
+      await c.query('update campaign_items set partition = (id % $2)::int where campaign_id = $1', [campaignId, partitions]);
+      await c.query('commit');
+    } catch (e) {
+      await c.query('rollback').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+    return added;
+  }
+
+  /** Next page of items a partition parent must run (not terminal, id > cursor). */
+  async pendingItemsPage(campaignId: number, partition: number, afterId: number, limit: number): Promise<{ id: number; generation: number }[]> {
+    const r = await this.pool.query<{ id: string; generation: number }>(
+      `select id, generation from campaign_items
+       where campaign_id = $1 and partition = $2 and id > $3 and status in ('pending', 'running')
+       order by id limit $4`,
+      [campaignId, partition, afterId, limit],
+    );
+    return r.rows.map((x) => ({ id: Number(x.id), generation: x.generation }));
+  }
+
+  /** Of these items, those no longer pending/running. */
+  async terminalAmong(ids: readonly number[]): Promise<number[]> {
+    if (ids.length === 0) return [];
+    const r = await this.pool.query<{ id: string }>(`select id from campaign_items where id = any($1::bigint[]) and status not in ('pending', 'running')`, [ids]);
+    return r.rows.map((x) => Number(x.id));
+  }
+
+  async getItem(id: number): Promise<
+    | {
+        id: number;
+        campaign_id: number;
+        structure_id: number | null;
+        status: ItemStatus;
+        generation: number;
+        attempts: number;
+        source_path: string;
+        source_index: number;
+        source_name: string | null;
+        workflow_id: string | null;
+        error_class: string | null;
+        error_message: string | null;
+      }
+    | undefined
+  > {
+    const r = await this.pool.query('select * from campaign_items where id = $1', [id]);
+    const row = r.rows[0];
+    return row ? { ...row, id: Number(row.id), campaign_id: Number(row.campaign_id), structure_id: row.structure_id === null ? null : Number(row.structure_id) } : undefined;
+  }
+
+  async markItemRunning(id: number, generation: number, workflowId: string, runId: string | null, host: string): Promise<void> {
+    await this.pool.query(
+      `update campaign_items set status = 'running', workflow_id = $3, run_id = coalesce($4, run_id), host = $5, started_at = coalesce(started_at, now())
+       where id = $1 and generation = $2 and status in ('pending', 'running')`,
+      [id, generation, workflowId, runId, host],
+    );
+  }
+
+  /** Final status of an item; only the current generation may set it. */
+  async finishItem(id: number, generation: number, status: ItemStatus, error?: { errorClass: string; message: string }): Promise<void> {
+    await this.pool.query(
+      `update campaign_items set status = $3, error_class = $4, error_message = $5, finished_at = now(),
+         wall_ms = extract(epoch from (now() - coalesce(started_at, now()))) * 1000
+       where id = $1 and generation = $2`,
+      [id, generation, status, error?.errorClass ?? null, error?.message ?? null],
+    );
+  }
+
+  async cancelPending(campaignId: number, partition?: number): Promise<number> {
+    const r = await this.pool.query(
+      `update campaign_items set status = 'cancelled', finished_at = now(), error_class = 'cancelled'
+       where campaign_id = $1 and ($2::int is null or partition = $2) and status in ('pending', 'running')`,
+      [campaignId, partition ?? null],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  /** retry-failed: failed (optionally one error class) → pending, next generation; attempt history stays. */
+  async resetFailed(campaignId: number, errorClass?: string, includeCancelled = false): Promise<number> {
+    const statuses = includeCancelled ? ['failed', 'cancelled'] : ['failed'];
+    const r = await this.pool.query(
+      `update campaign_items set status = 'pending', generation = generation + 1, error_class = null, error_message = null,
+         started_at = null, finished_at = null, wall_ms = null, workflow_id = null, run_id = null
+       where campaign_id = $1 and status = any($2::text[]) and ($3::text is null or error_class = $3)`,
+      [campaignId, statuses, errorClass ?? null],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  // ---------------------------------------------------------------- steps (content-addressed)
+
+  /** The stored result of a step, counted as a hit for the item that asked. */
+  async getStep<T>(key: string, use?: { itemId: number; generation: number }): Promise<StoredStep<T> | undefined> {
+    const r = await this.pool.query<{ key: string; step: string; payload: Buffer; duration_ms: number; model_ms: number }>(
+      'update step_results set hits = hits + 1 where key = $1 returning key, step, payload, duration_ms, model_ms',
+      [key],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    if (use) await this.recordStepUse(use.itemId, use.generation, key, row.step, true);
+    return { key: row.key, step: row.step, payload: decodePayload<T>(row.payload), durationMs: row.duration_ms, modelMs: row.model_ms };
+  }
+
+  /** Read without counting (for audit, export, workflows' downstream steps). */
+  async peekStep<T>(key: string): Promise<StoredStep<T> | undefined> {
+    const r = await this.pool.query<{ key: string; step: string; payload: Buffer; duration_ms: number; model_ms: number }>(
+      'select key, step, payload, duration_ms, model_ms from step_results where key = $1',
+      [key],
+    );
+    const row = r.rows[0];
+    return row ? { key: row.key, step: row.step, payload: decodePayload<T>(row.payload), durationMs: row.duration_ms, modelMs: row.model_ms } : undefined;
+  }
+
+  async hasStep(key: string): Promise<boolean> {
+    const r = await this.pool.query('select 1 from step_results where key = $1', [key]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Store a freshly computed step. If the key is already there (a concurrent or repeated
+   * computation), the stored payload is kept and `computations` is incremented, so a
+   * recomputation of a completed step is always visible.
+   */
+  async putStep(s: PutStep, use?: { itemId: number; generation: number }): Promise<void> {
+    const enc = encodePayload(s.payload);
+    await this.pool.query(
+      `insert into step_results (key, step, cache_version, input_refs, params, model_name, model_sha256, code_sha, host, duration_ms, model_ms, payload, payload_bytes)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       on conflict (key) do update set computations = step_results.computations + 1`,
+      [s.key, s.step, s.cacheVersion, s.inputRefs, JSON.stringify(s.params ?? null), s.modelName, s.modelSha256, s.codeSha, s.host, s.durationMs, s.modelMs, enc.bytes, enc.rawBytes],
+    );
+    if (use) await this.recordStepUse(use.itemId, use.generation, s.key, s.step, false);
+  }
+
+  private async recordStepUse(itemId: number, generation: number, key: string, step: string, served: boolean): Promise<void> {
+    // the first use decides "computed" vs "served" for this item; a retried activity that finds
+    // its own earlier result stays "computed"
+    await this.pool.query(
+      `insert into step_uses (campaign_item_id, generation, key, step, served_from_store) values ($1, $2, $3, $4, $5)
+       on conflict (campaign_item_id, generation, key) do nothing`,
+      [itemId, generation, key, step, served],
+    );
+  }
+
+  async recordAttempt(a: {
+    itemId: number;
+    generation: number;
+    step: string;
+    activityAttempt: number;
+    outcome: 'computed' | 'served' | 'resumed' | 'fault' | 'rejected';
+    errorClass?: string | null;
+    errorMessage?: string | null;
+    host: string;
+    durationMs?: number | null;
+  }): Promise<void> {
+    await this.pool.query(
+      `insert into attempts (campaign_item_id, generation, step, activity_attempt, outcome, error_class, error_message, host, duration_ms)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [a.itemId, a.generation, a.step, a.activityAttempt, a.outcome, a.errorClass ?? null, a.errorMessage ?? null, a.host, a.durationMs ?? null],
+    );
+    await this.pool.query('update campaign_items set attempts = attempts + 1 where id = $1', [a.itemId]);
+  }
+
+  // ---------------------------------------------------------------- results
+
+  async putResult(r: ResultRow): Promise<void> {
+    await this.pool.query(
+      `insert into results (campaign_item_id, campaign_id, structure_id, generation, preset, label, labels, min_freq_thz, min_freq_q, min_freq_band,
+         min_freq_where, n_imaginary, max_freq_thz, spacegroup_initial, spacegroup_relaxed, energy_initial_ev, energy_relaxed_ev, energy_per_atom_ev,
+         relax_status, relax_steps, supercell, n_displacements, model_name, model_sha256, model_precision, code_sha, config_sha256, relax_key,
+         phonon_key, classify_key, host)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)
+       on conflict (campaign_item_id) do update set
+         generation = excluded.generation, preset = excluded.preset, label = excluded.label, labels = excluded.labels,
+         min_freq_thz = excluded.min_freq_thz, min_freq_q = excluded.min_freq_q, min_freq_band = excluded.min_freq_band,
+         min_freq_where = excluded.min_freq_where, n_imaginary = excluded.n_imaginary, max_freq_thz = excluded.max_freq_thz,
+         spacegroup_initial = excluded.spacegroup_initial, spacegroup_relaxed = excluded.spacegroup_relaxed,
+         energy_initial_ev = excluded.energy_initial_ev, energy_relaxed_ev = excluded.energy_relaxed_ev,
+         energy_per_atom_ev = excluded.energy_per_atom_ev, relax_status = excluded.relax_status, relax_steps = excluded.relax_steps,
+         supercell = excluded.supercell, n_displacements = excluded.n_displacements, model_name = excluded.model_name,
+         model_sha256 = excluded.model_sha256, model_precision = excluded.model_precision, code_sha = excluded.code_sha,
+         config_sha256 = excluded.config_sha256, relax_key = excluded.relax_key, phonon_key = excluded.phonon_key,
+         classify_key = excluded.classify_key, host = excluded.host, created_at = now()
+       where results.generation <= excluded.generation`,
+      [
+        r.campaignItemId,
+        r.campaignId,
+        r.structureId,
+        r.generation,
+        r.preset,
+        r.label,
+        JSON.stringify(r.labels),
+        r.minFreqThz,
+        r.minFreqQ,
+        r.minFreqBand,
+        r.minFreqWhere,
+        r.nImaginary,
+        r.maxFreqThz,
+        r.spacegroupInitial,
+        r.spacegroupRelaxed,
+        r.energyInitialEv,
+        r.energyRelaxedEv,
+        r.energyPerAtomEv,
+        r.relaxStatus,
+        r.relaxSteps,
+        r.supercell,
+        r.nDisplacements,
+        r.modelName,
+        r.modelSha256,
+        r.modelPrecision,
+        r.codeSha,
+        r.configSha256,
+        r.relaxKey,
+        r.phononKey,
+        r.classifyKey,
+        r.host,
+      ],
+    );
+  }
+
+  // ---------------------------------------------------------------- progress, audit, export
+
+  async progress(campaignId: number, windowSeconds = 120): Promise<Progress> {
+    const r = await this.pool.query<{ status: string; n: string }>('select status, count(*) as n from campaign_items where campaign_id = $1 group by status', [campaignId]);
+    const by: Record<string, number> = {};
+    for (const row of r.rows) by[row.status] = Number(row.n);
+    const l = await this.pool.query<{ label: string; n: string }>('select label, count(*) as n from results where campaign_id = $1 group by label', [campaignId]);
+    const lab: Record<string, number> = {};
+    for (const row of l.rows) lab[row.label] = Number(row.n);
+    const recent = await this.pool.query<{ n: string }>(
+      `select count(*) as n from campaign_items where campaign_id = $1 and status in ('done', 'failed', 'rejected') and finished_at > now() - make_interval(secs => $2)`,
+      [campaignId, windowSeconds],
+    );
+    const get = (k: string) => by[k] ?? 0;
+    return {
+      total: Object.values(by).reduce((a, b) => a + b, 0),
+      pending: get('pending'),
+      running: get('running'),
+      done: get('done'),
+      failed: get('failed'),
+      rejected: get('rejected'),
+      cancelled: get('cancelled'),
+      stable: lab['stable'] ?? 0,
+      unstable: lab['unstable'] ?? 0,
+      relaxationFailed: lab['relaxation_failed'] ?? 0,
+      recentDone: Number(recent.rows[0]?.n ?? 0),
+      windowSeconds,
+    };
+  }
+
+  async provenanceCounts(campaignId: number): Promise<ProvenanceCounts> {
+    const u = await this.pool.query<{ used: string; computed: string; served: string }>(
+      `select count(distinct u.key) as used,
+              count(distinct u.key) filter (where not u.served_from_store) as computed,
+              count(distinct u.key) filter (where u.served_from_store) as served
+       from step_uses u join campaign_items i on i.id = u.campaign_item_id where i.campaign_id = $1`,
+      [campaignId],
+    );
+    const rc = await this.pool.query<{ n: string }>(
+      `select count(*) as n from step_results s where s.computations > 1
+         and exists (select 1 from step_uses u join campaign_items i on i.id = u.campaign_item_id where u.key = s.key and i.campaign_id = $1)`,
+      [campaignId],
+    );
+    const res = await this.pool.query<{ n: string }>('select count(*) as n from results where campaign_id = $1', [campaignId]);
+    const done = await this.pool.query<{ n: string }>(`select count(*) as n from campaign_items where campaign_id = $1 and status = 'done'`, [campaignId]);
+    return {
+      stepsUsed: Number(u.rows[0]?.used ?? 0),
+      computed: Number(u.rows[0]?.computed ?? 0),
+      served: Number(u.rows[0]?.served ?? 0),
+      recomputedSteps: Number(rc.rows[0]?.n ?? 0),
+      itemsWithResults: Number(res.rows[0]?.n ?? 0),
+      doneItems: Number(done.rows[0]?.n ?? 0),
+    };
+  }
+
+  /** Items of a campaign matched by structure hash (prefix), structure id, source name or path. */
+  async findItems(campaignId: number | null, query: string): Promise<{ id: number; campaign_id: number }[]> {
+    const r = await this.pool.query<{ id: string; campaign_id: string }>(
+      `select i.id, i.campaign_id from campaign_items i left join structures s on s.id = i.structure_id
+       where ($1::bigint is null or i.campaign_id = $1)
+         and (s.hash like $2 || '%' or s.geometry_sha256 like $2 || '%' or i.source_name = $2 or i.source_path = $2 or i.source_path like '%/' || $2 or i.id::text = $2)
+       order by i.id limit 50`,
+      [campaignId, query],
+    );
+    return r.rows.map((x) => ({ id: Number(x.id), campaign_id: Number(x.campaign_id) }));
+  }
+
+  async auditItem(itemId: number): Promise<{
+    item: Record<string, unknown>;
+    structure: Record<string, unknown> | undefined;
+    campaign: Record<string, unknown> | undefined;
+    result: Record<string, unknown> | undefined;
+    steps: Record<string, unknown>[];
+    attempts: Record<string, unknown>[];
+  }> {
+    const item = (await this.pool.query('select * from campaign_items where id = $1', [itemId])).rows[0] as Record<string, unknown>;
+    const structure = item?.['structure_id']
+      ? ((await this.pool.query('select id, geometry_sha256, hash, hash_kind, formula, natoms, source_path, source_index, source_name, source_sha256, created_at from structures where id = $1', [item['structure_id']])).rows[0] as Record<string, unknown>)
+      : undefined;
+    const campaign = item
+      ? ((await this.pool.query('select id, name, status, model_name, model_sha256, model_precision, preset, code_sha, config_sha256, config, created_at from campaigns where id = $1', [item['campaign_id']])).rows[0] as Record<string, unknown>)
+      : undefined;
+    const result = (await this.pool.query('select * from results where campaign_item_id = $1', [itemId])).rows[0] as Record<string, unknown> | undefined;
+    const steps = (
+      await this.pool.query(
+        `select u.generation, u.step, u.key, u.served_from_store, u.at, s.cache_version, s.input_refs, s.params, s.model_name, s.model_sha256, s.code_sha,
+                s.host, s.duration_ms, s.model_ms, s.payload_bytes, s.computations, s.hits, s.created_at
+         from step_uses u join step_results s on s.key = u.key where u.campaign_item_id = $1 order by u.generation, u.at`,
+        [itemId],
+      )
+    ).rows as Record<string, unknown>[];
+    const attempts = (await this.pool.query('select generation, step, activity_attempt, outcome, error_class, error_message, host, duration_ms, at from attempts where campaign_item_id = $1 order by id', [itemId]))
+      .rows as Record<string, unknown>[];
+    return { item, structure, campaign, result, steps, attempts };
+  }
+
+  /** One row per item with provenance columns (export). Streams in pages of ids. */
+  async exportPage(campaignId: number, afterId: number, limit: number): Promise<Record<string, unknown>[]> {
+    const r = await this.pool.query(
+      `select i.id as item_id, i.source_path, i.source_index, i.source_name, i.status, i.generation, i.attempts, i.error_class, i.error_message,
+              i.host as item_host, i.wall_ms, i.workflow_id,
+              s.hash as structure_hash, s.formula, s.natoms,
+              r.preset, r.label, r.labels, r.min_freq_thz, r.min_freq_q, r.min_freq_band, r.min_freq_where, r.n_imaginary, r.max_freq_thz,
+              r.spacegroup_initial, r.spacegroup_relaxed, r.energy_initial_ev, r.energy_relaxed_ev, r.energy_per_atom_ev, r.relax_status, r.relax_steps,
+              r.supercell, r.n_displacements, coalesce(r.model_name, c.model_name) as model_name, coalesce(r.model_sha256, c.model_sha256) as model_sha256,
+              coalesce(r.model_precision, c.model_precision) as model_precision, coalesce(r.code_sha, c.code_sha) as code_sha,
+              coalesce(r.config_sha256, c.config_sha256) as config_sha256, r.relax_key, r.phonon_key, r.classify_key
+       from campaign_items i join campaigns c on c.id = i.campaign_id
+         left join structures s on s.id = i.structure_id left join results r on r.campaign_item_id = i.id
+       where i.campaign_id = $1 and i.id > $2 order by i.id limit $3`,
+      [campaignId, afterId, limit],
+    );
+    return r.rows as Record<string, unknown>[];
+  }
+
+  async dbSizeBytes(): Promise<number> {
+    const r = await this.pool.query<{ n: string }>('select pg_database_size(current_database()) as n');
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  async historyOfItem(itemId: number): Promise<number> {
+    const r = await this.pool.query<{ n: string }>('select count(*) as n from attempts where campaign_item_id = $1', [itemId]);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
+  async stepTimings(campaignId: number): Promise<{ step: string; n: number; duration_ms: number; model_ms: number }[]> {
+    const r = await this.pool.query<{ step: string; n: string; d: number; m: number }>(
+      `select s.step, count(*) as n, sum(s.duration_ms) as d, sum(s.model_ms) as m
+       from step_results s where exists (select 1 from step_uses u join campaign_items i on i.id = u.campaign_item_id where u.key = s.key and i.campaign_id = $1 and not u.served_from_store)
+       group by s.step order by s.step`,
+      [campaignId],
+    );
+    return r.rows.map((x) => ({ step: x.step, n: Number(x.n), duration_ms: Number(x.d), model_ms: Number(x.m) }));
+  }
+}
+
+function normCampaign(r: CampaignRow): CampaignRow {
+  return { ...r, id: Number(r.id) };
+}

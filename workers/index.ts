@@ -1,0 +1,147 @@
+// Temporal workers. Two task queues: `inference` (relaxation, forces: slots = cores or GPUs) and
+// `light` (everything else, plus the workflow tasks). A worker process serves one or both; many
+// processes on many nodes can serve one campaign (TEMPORAL_ADDRESS, DATABASE_URL).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { ENGINE_DEFAULTS } from '../config/engine.js';
+import { REPO_ROOT } from '../core/engine-services/util.js';
+import { Store } from '../store/index.js';
+import { createActivities, inferenceActivities, lightActivities } from '../activities/index.js';
+import { ComputePool } from '../activities/compute/pool.js';
+
+export type QueueName = 'inference' | 'light';
+
+export interface WorkerSetOptions {
+  temporalAddress: string;
+  databaseUrl: string;
+  queues: readonly QueueName[];
+  namespace?: string;
+  inferenceSlots?: number;
+  lightSlots?: number;
+  /** how long running activities get to finish on shutdown before they are cancelled */
+  shutdownGraceMs?: number;
+  log?: (m: string) => void;
+}
+
+export interface WorkerSet {
+  /** resolves when every worker has stopped; rejects if one fails */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+  store: Store;
+}
+
+let codeShaCache: string | undefined;
+
+/** git sha of the code running (with "+dirty" when the engine or science sources differ from it). */
+export function codeVersion(): string {
+  if (codeShaCache) return codeShaCache;
+  const env = process.env['SOFTMODE_CODE_SHA'];
+  if (env) return (codeShaCache = env);
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (head.status !== 0) return (codeShaCache = 'unknown');
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'core', 'activities', 'workflows', 'workers', 'store', 'config'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  return (codeShaCache = head.stdout.trim() + (dirty.stdout.trim() ? '+dirty' : ''));
+}
+
+let runtimeInstalled = false;
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const level = (process.env['SOFTMODE_TEMPORAL_LOG'] ?? 'ERROR') as 'ERROR';
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    // already installed by the embedding program
+  }
+}
+
+/** The compiled workflow sources the bundle is built from. */
+function workflowsPath(): string {
+  const p = join(REPO_ROOT, 'dist', 'workflows', 'index.js');
+  if (!existsSync(p)) throw new Error(`${p} is missing: build first ('npx tsc -p .')`);
+  return p;
+}
+
+/**
+ * Bundle the workflows (webpack, from dist/) once per distinct source and cache the result, so
+ * starting a worker does not re-bundle each time.
+ */
+export async function workflowBundle(): Promise<{ codePath: string }> {
+  const src = workflowsPath();
+  const dir = join(REPO_ROOT, 'dist', 'workflows');
+  const h = createHash('sha256');
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.js')).sort()) h.update(f).update(readFileSync(join(dir, f)));
+  h.update(readFileSync(join(REPO_ROOT, 'node_modules', '@temporalio', 'workflow', 'package.json')));
+  const cacheDir = join(REPO_ROOT, 'dist', '.workflow-bundles');
+  const codePath = join(cacheDir, `${h.digest('hex').slice(0, 16)}.js`);
+  if (!existsSync(codePath)) {
+    const { code } = await bundleWorkflowCode({ workflowsPath: src, logger: new DefaultLogger('WARN') });
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(codePath + `.${process.pid}.tmp`, code);
+    renameSync(codePath + `.${process.pid}.tmp`, codePath);
+  }
+  return { codePath };
+}
+
+export async function startWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
+  installRuntime();
+  const inferenceSlots = o.inferenceSlots ?? ENGINE_DEFAULTS.inferenceSlots;
+  const lightSlots = o.lightSlots ?? ENGINE_DEFAULTS.lightSlots;
+  const store = new Store(o.databaseUrl, { max: Math.min(20, inferenceSlots + lightSlots + 4) });
+  await store.migrate();
+  const pool = new ComputePool((o.queues.includes('inference') ? inferenceSlots : 0) + (o.queues.includes('light') ? lightSlots : 0));
+  const host = hostname();
+  const acts = createActivities({ store, pool, host, codeSha: codeVersion() });
+  const connection = await NativeConnection.connect({ address: o.temporalAddress });
+  const namespace = o.namespace ?? 'default';
+  const grace = o.shutdownGraceMs ?? 3000;
+  const workers: Worker[] = [];
+  try {
+    if (o.queues.includes('light')) {
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace,
+          taskQueue: ENGINE_DEFAULTS.taskQueues.light,
+          workflowBundle: await workflowBundle(),
+          activities: lightActivities(acts),
+          maxConcurrentActivityTaskExecutions: lightSlots,
+          shutdownGraceTime: grace,
+        }),
+      );
+    }
+    if (o.queues.includes('inference')) {
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace,
+          taskQueue: ENGINE_DEFAULTS.taskQueues.inference,
+          activities: inferenceActivities(acts),
+          maxConcurrentActivityTaskExecutions: inferenceSlots,
+          shutdownGraceTime: grace,
+        }),
+      );
+    }
+  } catch (e) {
+    await connection.close().catch(() => undefined);
+    await pool.close();
+    await store.close();
+    throw e;
+  }
+  o.log?.(`workers up: ${o.queues.join(', ')} (inference slots ${inferenceSlots}, light slots ${lightSlots}) on ${o.temporalAddress}`);
+  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  let closing: Promise<void> | undefined;
+  const shutdown = () =>
+    (closing ??= (async () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done.catch(() => undefined);
+      await connection.close().catch(() => undefined);
+      await pool.close();
+      await store.close().catch(() => undefined);
+    })());
+  return { done, shutdown, store };
+}
