@@ -79,6 +79,7 @@ export interface PhononModel {
   primitive: Structure;
   /** AMU, per primitive atom */
   primitiveMasses: number[];
+  unitcellMasses: number[];
   supercellMasses: number[];
   forceConstants: ForceConstants;
   svecs: ShortestVectors;
@@ -147,6 +148,7 @@ export function buildPhononModel(input: PhononModelInput): PhononModel {
     prim,
     primitive: prim.primitive,
     primitiveMasses,
+    unitcellMasses: unitMasses,
     supercellMasses,
     forceConstants: fc,
     svecs,

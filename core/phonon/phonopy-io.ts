@@ -250,7 +250,7 @@ function cellYaml(s: Structure, masses: readonly number[], indent = ''): string 
   s.numbers.forEach((z, i) => {
     t += `${indent}  - symbol: ${symbolOf(z).padEnd(2)} # ${i + 1}\n`;
     t += `${indent}    coordinates: ${row3(s.frac[i]!)}\n`;
-    t += `${indent}    mass: ${masses[i]!.toFixed(6)}\n`;
+    t += `${indent}    mass: ${masses[i]!}\n`;
   });
   return t;
 }
