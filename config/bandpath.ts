@@ -16,7 +16,10 @@ export interface BandPathConfig {
   readonly withTimeReversal: boolean;
   /** tolerance (fractional) for merging atoms when building the HPKOT primitive cell */
   readonly primitiveMergeTolerance: number;
-  /** relative tolerance of the reciprocal-space Niggli reduction used for triclinic cells */
+  /**
+   * absolute tolerance (Å⁻², reciprocal vectors with 2π) of the reciprocal-space Niggli reduction
+   * used for triclinic cells: spglib's default, which seekpath uses
+   */
   readonly niggliEpsilon: number;
 }
 

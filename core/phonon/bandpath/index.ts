@@ -68,10 +68,17 @@ export interface BandPath {
   configVersion: string;
 }
 
-/** numpy.rint: round half to even (phonopy rounds segment point counts this way). */
-export function rintHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+/**
+ * numpy.rint (round half to even), which phonopy uses for segment point counts. Exact halves occur
+ * (hexagonal |M–K| = |Γ–K|/2); there the last bits of how the lengths were computed decide
+ * the side, in numpy as here, so a count may differ from phonopy's by one on such a segment.
+ * `halfTol` > 0 treats values that close to a half as exact halves.
+ */
+export function rintHalfEven(x: number, halfTol = 0): number {
+  const f = Math.floor(x);
+  const frac = x - f;
+  if (Math.abs(frac - 0.5) <= halfTol * Math.max(1, Math.abs(x))) return f % 2 === 0 ? f : f + 1;
+  return Math.round(x);
 }
 
 /**

@@ -22,14 +22,12 @@ function signWithin(x: number, eps: number): -1 | 0 | 1 {
 }
 
 /**
- * Niggli-reduce three row vectors. `epsRelative` scales with the mean squared length, so the same
- * value serves real (Å²) and reciprocal (Å⁻²) metrics.
+ * Niggli-reduce three row vectors. `eps` is the absolute tolerance on the metric (squared length
+ * units of the rows), as in spglib's niggli_reduce.
  */
-export function niggliReduce(rows: Mat3, epsRelative = 1e-5, maxIterations = 1000): NiggliResult {
+export function niggliReduce(rows: Mat3, eps = 1e-5, maxIterations = 1000): NiggliResult {
   let transform = identity3();
   let lattice = rows.map((r) => [...r]) as Mat3;
-  const m0 = metric(lattice);
-  const eps = (epsRelative * (m0.A + m0.B + m0.C)) / 3;
 
   // Each elementary step is a change of basis M: new rows = M · current rows.
   const apply = (M: Mat3) => {

@@ -5,9 +5,10 @@ import type { MoyoDataset } from '@spglib/moyo-wasm';
 import { BANDPATH_DEFAULTS } from '../../../config/bandpath.js';
 import { SoftmodeInputError } from '../../errors.js';
 import { type Mat3, type Vec3, det3, dot3, inv3, matmul3, norm3, transpose3, vecmat3, wrap01 } from '../../math/linalg.js';
-import type { Structure } from '../../structure/structure.js';
+import { type Structure, makeStructure } from '../../structure/structure.js';
 import { getSymmetry } from '../../symmetry/index.js';
 import { loadMoyo } from '../../symmetry/moyo.js';
+import { spglibLikeBasis } from './canonical.js';
 import { niggliReduce } from './niggli.js';
 import type { ExtendedBravais, LatticeParams } from './tables.js';
 
@@ -214,8 +215,10 @@ function classifyNonTriclinic(
  */
 function triclinicCell(conv: Mat3, tol: number, niggliEps: number): { ext: ExtendedBravais; K: Mat3; edgeCases: string[] } {
   const edge: string[] = [];
+  // seekpath reduces the 2π-scaled reciprocal rows with spglib's absolute ε (Å⁻²); the same
+  // comparisons on rows without 2π need ε/(2π)², so near-ties break the same way.
   const recip = reciprocalRows(conv);
-  const red = niggliReduce(recip, niggliEps);
+  const red = niggliReduce(recip, niggliEps / (4 * Math.PI * Math.PI));
   // real rows from reduced reciprocal rows: R = (B⁻¹)ᵀ; with B' = T·B, R' = T⁻ᵀ·R.
   let K = transpose3(inv3(red.transform));
   const recipParams = (Kc: Mat3) => latticeParams(reciprocalRows(matmul3(Kc, conv)));
@@ -352,6 +355,18 @@ export function hpkotCell(structure: Structure, opts: StandardizeOptions = {}): 
     const Kinv = roundMatrix(inv3(tri.K), 'inverse triclinic transformation');
     convFrac = convFrac.map((f) => vecmat3(f, Kinv));
   } else {
+    // moyo's standardized cell in the group's setting, re-chosen among the bases of that same
+    // setting the way spglib chooses (seekpath's types and paths follow spglib's cell)
+    const stdOps = getSymmetry(
+      makeStructure({ lattice: convStd, frac: convFrac, numbers }),
+      symprec,
+      'Spglib',
+    ).operations;
+    const Q = spglibLikeBasis(family, sg, convStd, matmul3(convFromInput, input), input, stdOps, symprec);
+    convStd = matmul3(Q, convStd);
+    convFromInput = matmul3(Q, convFromInput);
+    const Qinv = roundMatrix(inv3(Q), 'inverse basis change');
+    convFrac = convFrac.map((f) => vecmat3(f, Qinv));
     const cl = classifyNonTriclinic(family, centering, sg, latticeParams(convStd), tol);
     ext = cl.ext;
     edgeCases = cl.edgeCases;
