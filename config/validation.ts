@@ -6,6 +6,10 @@ export interface ValidationConfig {
   maxFileBytes: number;
   maxAtomsRead: number;
   maxSymmetryCandidates: number;
+  maxCifTokens: number;
+  maxAtomsPerFile: number;
+  maxStructuresPerFile: number;
+  maxJsonBytes: number;
   maxAtoms: number;
   maxAtomsInCell: number;
   symprecForPrimitive: number;
@@ -37,6 +41,26 @@ export const VALIDATION: Readonly<ValidationConfig> = Object.freeze({
    * (sites × operations) before giving up; bounded so a hostile file cannot burn minutes.
    */
   maxSymmetryCandidates: 5_000_000,
+
+  /**
+   * A CIF with more tokens than this is refused (memory guard: every token becomes an object).
+   * A CIF at the read ceiling (2·10^4 sites × ~10 columns, plus an ADP loop) has ~3.5·10^5.
+   */
+  maxCifTokens: 1_000_000,
+
+  /**
+   * Totals over all structures of one file (multi-frame extended XYZ, JSON lists, CIF blocks):
+   * a 50 MB file of one-atom frames would otherwise become ~10^6 structures (>1 GB). The shared
+   * parity sets hold 1,000 frames and ≲ 6·10^4 atoms per file.
+   */
+  maxAtomsPerFile: 200_000,
+  maxStructuresPerFile: 10_000,
+
+  /**
+   * pymatgen JSON is parsed whole before its shape can be checked, at ~13 bytes of heap per
+   * byte of text; 10 MB (≈ 6·10^4 sites) bounds that at ~130 MB.
+   */
+  maxJsonBytes: 10 * 1024 * 1024,
 
   /**
    * Atoms per primitive cell accepted for a phonon calculation. A cell given with more atoms

@@ -95,6 +95,24 @@ describe('generated hostile inputs', () => {
     expect(r.ms).toBeLessThan(2000);
   });
 
+  it('memory guards: CIF token count, frames per file, JSON size', () => {
+    const cif = join(dir, 'many-tokens.cif');
+    writeFileSync(cif, 'data_x\nloop_\n_junk\n' + '1 '.repeat(VALIDATION.maxCifTokens + 10) + '\n');
+    let r = timed(cif);
+    expect(r.code, r.message).toBe('file_too_large');
+    expect(r.ms).toBeLessThan(5000);
+    const xyz = join(dir, 'many-frames.xyz');
+    writeFileSync(xyz, '1\nLattice="3 0 0 0 3 0 0 0 3" Properties=species:S:1:pos:R:3\nH 0 0 0\n'.repeat(VALIDATION.maxStructuresPerFile + 1));
+    r = timed(xyz);
+    expect(r.code, r.message).toBe('too_many_atoms');
+    expect(r.ms).toBeLessThan(5000);
+    const json = join(dir, 'big.json');
+    writeFileSync(json, '[' + ' '.repeat(VALIDATION.maxJsonBytes) + ']');
+    r = timed(json);
+    expect(r.code, r.message).toBe('file_too_large');
+    expect(r.ms).toBeLessThan(2000);
+  });
+
   it('missing files and directories are unreadable_file', () => {
     expect(outcome(join(dir, 'does-not-exist.cif')).code).toBe('unreadable_file');
     expect(outcome(dir).code).toBe('unreadable_file');

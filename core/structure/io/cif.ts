@@ -39,8 +39,11 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 11 || c === 12;
 }
 
-export function tokenizeCif(text: string, ctx: SourceContext = {}): Token[] {
+export function tokenizeCif(text: string, ctx: SourceContext = {}, maxTokens = VALIDATION.maxCifTokens): Token[] {
   const tokens: Token[] = [];
+  const tooMany = (): never => {
+    throw inputError('file_too_large', { ...ctx, line }, `more than ${maxTokens} CIF tokens (the limit guards memory; a CIF at the atom limit has far fewer)`);
+  };
   const n = text.length;
   let i = 0;
   let line = 1;
@@ -76,12 +79,14 @@ export function tokenizeCif(text: string, ctx: SourceContext = {}): Token[] {
         const ch = text.charCodeAt(k);
         if (ch === 10 || (ch === 13 && text.charCodeAt(k + 1) !== 10)) line++;
       }
+      if (tokens.length >= maxTokens) tooMany();
       tokens.push({ kind: Tok.Value, text: body, line: startLine, missing: false });
       i = m.index + m[0].length;
       lineStart = false;
       continue;
     }
     lineStart = false;
+    if (tokens.length >= maxTokens) tooMany();
     if (c === 39 /* ' */ || c === 34 /* " */) {
       let j = i + 1;
       for (;;) {
@@ -173,7 +178,7 @@ export function parseCifBlocks(text: string, ctx: SourceContext = {}): CifBlock[
         if (!block) throw err(t, `data name ${clip(t.text)} before the first data_ block`);
         const v = tokens[i + 1];
         if (!v || v.kind !== Tok.Value) throw err(t, `data name ${clip(t.text)} has no value`);
-        put(t, [{ text: v.text, missing: v.missing, line: v.line }], false);
+        put(t, [v], false);
         i += 2;
         break;
       }
@@ -192,10 +197,7 @@ export function parseCifBlocks(text: string, ctx: SourceContext = {}): CifBlock[
         const rows = count / tags.length;
         tags.forEach((tag, k) => {
           const col: CifValue[] = new Array(rows);
-          for (let r = 0; r < rows; r++) {
-            const v = tokens[start + r * tags.length + k]!;
-            col[r] = { text: v.text, missing: v.missing, line: v.line };
-          }
+          for (let r = 0; r < rows; r++) col[r] = tokens[start + r * tags.length + k]!;
           put(tag, col, true);
         });
         break;
@@ -324,7 +326,15 @@ export function readCif(text: string, sourceName?: string): Structure[] {
   const blocks = parseCifBlocks(text, ctx);
   if (blocks.length === 0) throw inputError('unparsable', ctx, 'no data_ block: not a CIF file');
   const out: Structure[] = [];
-  for (const b of blocks) if (blockHasStructure(b)) out.push(blockToStructure(b, sourceName));
+  let atoms = 0;
+  for (const b of blocks) {
+    if (!blockHasStructure(b)) continue;
+    if (out.length >= VALIDATION.maxStructuresPerFile) throw inputError('too_many_atoms', ctx, `more than ${VALIDATION.maxStructuresPerFile} structures in one file`);
+    const s = blockToStructure(b, sourceName);
+    atoms += s.numbers.length;
+    if (atoms > VALIDATION.maxAtomsPerFile) throw inputError('too_many_atoms', ctx, `more than ${VALIDATION.maxAtomsPerFile} atoms in the file's data blocks together`);
+    out.push(s);
+  }
   if (out.length === 0) throw inputError('no_cell', ctx, `no data block has a cell or atom sites (${blocks.length} block(s))`);
   return out;
 }

@@ -44,7 +44,8 @@ const NON_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
 export function parseReal(token: string | undefined, ctx: SourceContext, what: string): number {
   if (token === undefined) throw inputError('unparsable', ctx, `missing ${what}`);
   if (REAL_RE.test(token)) {
-    const v = Number(token.replace(/[dD]/, 'e'));
+    let v = Number(token);
+    if (Number.isNaN(v)) v = Number(token.replace(/[dD]/, 'e')); // Fortran exponent
     if (!Number.isFinite(v)) throw inputError('non_finite', ctx, `${what} '${clip(token)}' overflows`);
     return v;
   }

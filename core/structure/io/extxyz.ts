@@ -11,6 +11,7 @@ import type { Mat3, Vec3 } from '../../math/linalg.js';
 import { det3, inv3, vecmat3 } from '../../math/linalg.js';
 import { symbolOf } from '../elements.js';
 import { cartesian, makeStructure, type Structure, type StructureProperties } from '../structure.js';
+import { VALIDATION } from '../../../config/validation.js';
 import { checkAtomCount, checkText, clip, elementNumber, fmt, inputError, parseCount, parseReal, splitLines, type SourceContext } from './common.js';
 
 const GPA_PER_EV_A3 = 160.21766208;
@@ -152,15 +153,21 @@ export function readExtxyz(text: string, sourceName?: string): Structure[] {
   const lines = splitLines(text);
   const out: Structure[] = [];
   let li = 0;
+  let atomsInFile = 0;
   while (li < lines.length) {
     if (lines[li]!.trim() === '') {
       li++;
       continue;
     }
     const frame = out.length;
-    const fctx = (l: number): SourceContext => ({ ...ctx, frame, line: l + 1 });
+    if (frame >= VALIDATION.maxStructuresPerFile)
+      throw inputError('too_many_atoms', { ...ctx, line: li + 1 }, `more than ${VALIDATION.maxStructuresPerFile} frames in one file`);
+    const fctx = (l: number): SourceContext => ({ source: sourceName, frame, line: l + 1 });
     const n = parseCount(lines[li]!.trim(), fctx(li), 'atom count');
     checkAtomCount(n, fctx(li)); // before any per-atom allocation
+    atomsInFile += n;
+    if (atomsInFile > VALIDATION.maxAtomsPerFile)
+      throw inputError('too_many_atoms', fctx(li), `more than ${VALIDATION.maxAtomsPerFile} atoms in the file's frames together`);
     if (n === 0) throw inputError('empty_structure', fctx(li), 'frame with zero atoms');
     if (lines[li + 1] === undefined) throw inputError('unparsable', fctx(li), 'file ends before the comment line (truncated)');
     const kv = parseKeyValues(lines[li + 1]!, fctx(li + 1));
@@ -213,20 +220,22 @@ export function readExtxyz(text: string, sourceName?: string): Structure[] {
     const forces: Vec3[] | undefined = forcesCol ? new Array(n) : undefined;
     const ps = colStart[posCol.name]!;
     const fs = forcesCol ? colStart[forcesCol.name]! : 0;
+    const lc: SourceContext = { source: sourceName, frame, line: 0 };
     for (let a = 0; a < n; a++) {
       const l = li + 2 + a;
       const line = lines[l];
       if (line === undefined || line.trim() === '') throw inputError('unparsable', fctx(l), `frame ends after ${a} of ${n} atoms (truncated)`);
       const w = line.trim().split(/\s+/);
-      if (w.length !== width) throw inputError('unparsable', fctx(l), `atom line has ${w.length} columns; Properties declares ${width}`);
-      if (speciesCol) numbersZ[a] = elementNumber(w[colStart[speciesCol.name]!]!, fctx(l), false);
+      lc.line = l + 1; // one reused context (read only when an error is built)
+      if (w.length !== width) throw inputError('unparsable', lc, `atom line has ${w.length} columns; Properties declares ${width}`);
+      if (speciesCol) numbersZ[a] = elementNumber(w[colStart[speciesCol.name]!]!, lc, false);
       else {
-        const z = parseCount(w[colStart[zCol!.name]!], fctx(l), 'atomic number');
-        if (z < 1 || z > 118) throw inputError('unknown_element', fctx(l), `atomic number ${z}`);
+        const z = parseCount(w[colStart[zCol!.name]!], lc, 'atomic number');
+        if (z < 1 || z > 118) throw inputError('unknown_element', lc, `atomic number ${z}`);
         numbersZ[a] = z;
       }
-      cart[a] = [parseReal(w[ps], fctx(l), 'x'), parseReal(w[ps + 1], fctx(l), 'y'), parseReal(w[ps + 2], fctx(l), 'z')];
-      if (forces) forces[a] = [parseReal(w[fs], fctx(l), 'force x'), parseReal(w[fs + 1], fctx(l), 'force y'), parseReal(w[fs + 2], fctx(l), 'force z')];
+      cart[a] = [parseReal(w[ps], lc, 'x'), parseReal(w[ps + 1], lc, 'y'), parseReal(w[ps + 2], lc, 'z')];
+      if (forces) forces[a] = [parseReal(w[fs], lc, 'force x'), parseReal(w[fs + 1], lc, 'force y'), parseReal(w[fs + 2], lc, 'force z')];
     }
 
     const properties: StructureProperties = {};

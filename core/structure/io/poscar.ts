@@ -109,17 +109,19 @@ export function readPoscar(text: string, sourceName?: string): Structure[] {
   });
   const pos: Vec3[] = new Array(total);
   const flags: [boolean, boolean, boolean][] | undefined = selective ? new Array(total) : undefined;
+  const lc: SourceContext = { source: sourceName, line: 0 };
   for (let a = 0; a < total; a++) {
     const w = words(lines[li + a]);
-    if (w.length < 3) throw inputError('unparsable', at(li + a), `position ${a + 1} needs three numbers (truncated?)`);
-    const p = w.slice(0, 3).map((t) => parseReal(t, at(li + a), `position ${a + 1}`)) as Vec3;
+    lc.line = li + a + 1; // one reused context (read only when an error is built)
+    if (w.length < 3) throw inputError('unparsable', lc, `position ${a + 1} needs three numbers (truncated?)`);
+    const p: Vec3 = [parseReal(w[0], lc, `position ${a + 1}`), parseReal(w[1], lc, `position ${a + 1}`), parseReal(w[2], lc, `position ${a + 1}`)];
     pos[a] = p;
     if (flags) {
-      if (w.length < 6) throw inputError('unparsable', at(li + a), `selective dynamics: position ${a + 1} needs three T/F flags`);
+      if (w.length < 6) throw inputError('unparsable', lc, `selective dynamics: position ${a + 1} needs three T/F flags`);
       flags[a] = w.slice(3, 6).map((t) => {
         if (/^t/i.test(t)) return true;
         if (/^f/i.test(t)) return false;
-        throw inputError('unparsable', at(li + a), `selective dynamics flag '${clip(t)}' is not T or F`);
+        throw inputError('unparsable', lc, `selective dynamics flag '${clip(t)}' is not T or F`);
       }) as [boolean, boolean, boolean];
     }
   }

@@ -73,6 +73,8 @@ function oneStructure(d: unknown, index: number | undefined, sourceName: string 
 export function readPymatgenJson(text: string, sourceName?: string): Structure[] {
   const ctx: SourceContext = { source: sourceName };
   checkText(text, ctx);
+  if (text.length > VALIDATION.maxJsonBytes)
+    throw inputError('file_too_large', ctx, `JSON text of ${text.length} characters; the limit for pymatgen JSON is ${VALIDATION.maxJsonBytes} (split the list into several files)`);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -81,7 +83,13 @@ export function readPymatgenJson(text: string, sourceName?: string): Structure[]
   }
   if (Array.isArray(data)) {
     if (data.length === 0) throw inputError('empty_structure', ctx, 'empty list');
-    checkAtomCount(data.length, ctx); // at least one atom each
+    if (data.length > VALIDATION.maxStructuresPerFile) throw inputError('too_many_atoms', ctx, `${data.length} structures in one file; the limit is ${VALIDATION.maxStructuresPerFile}`);
+    let total = 0;
+    for (const d of data) {
+      const sites = isObj(d) ? d['sites'] : undefined;
+      total += Array.isArray(sites) ? sites.length : 0;
+    }
+    checkAtomCount(total, ctx, VALIDATION.maxAtomsPerFile);
     return data.map((d, i) => oneStructure(d, i, sourceName));
   }
   return [oneStructure(data, undefined, sourceName)];
