@@ -7,7 +7,9 @@
 //   monoclinic (unique axis b): β ≥ 90°, smallest |a| + |c|, and |a| ≤ |c| for P2, P2₁, Pm,
 //     P2/m, P2₁/m (Parthé & Gelato's best cell);
 //   and, among choices equal by these rules, the one closest to the input basis (spglib keeps the
-//   input basis when it is already a standard one).
+//   input basis when it is already a standard one). "Closest" compares both the conventional and
+//   the HPKOT primitive cell with the input, so an input that already is the HPKOT primitive cell
+//   (what seekpath returns, what PhononBench relaxed) is kept as it is.
 import { type Mat3, type Vec3, det3, dot3, inv3, matmul3, matvec3, norm3, transpose3 } from '../../math/linalg.js';
 import type { SymmetryOperation } from '../../symmetry/index.js';
 import type { CrystalFamily } from './standardize.js';
@@ -182,7 +184,8 @@ const MONOCLINIC_LENGTH_ORDER = new Set([3, 4, 6, 10, 11]);
 /**
  * Choose the conventional basis. `conv` rows are moyo's standardized cell (any orientation),
  * `convInput` the same rows expressed in the input frame, `input` the input lattice; `ops` are the
- * operations of the conventional cell (its own fractional basis, centring translations included).
+ * operations of the conventional cell (its own fractional basis, centring translations included);
+ * `primFromConv` the HPKOT primitive rows in terms of conventional rows.
  * Returns Q with chosen rows = Q · conv.
  */
 export function spglibLikeBasis(
@@ -193,6 +196,7 @@ export function spglibLikeBasis(
   input: Mat3,
   ops: readonly SymmetryOperation[],
   symprec: number,
+  primFromConv: Mat3,
 ): Mat3 {
   let raw: Mat3[];
   switch (family) {
@@ -231,7 +235,8 @@ export function spglibLikeBasis(
       if (MONOCLINIC_LENGTH_ORDER.has(spaceGroup) && len[0]! > len[2]! + 1e-10 * scale) continue;
       keys.push(len[0]! + len[2]!);
     }
-    keys.push(frobenius(matmul3(Q, convInput), input));
+    const convQ = matmul3(Q, convInput);
+    keys.push(Math.min(frobenius(convQ, input), frobenius(matmul3(primFromConv, convQ), input)));
     candidates.push({ Q, keys });
   }
   // lengths compare with a tolerance (spglib: symprec for the monoclinic sum, ~exact otherwise)

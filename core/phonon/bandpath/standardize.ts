@@ -362,7 +362,16 @@ export function hpkotCell(structure: Structure, opts: StandardizeOptions = {}): 
       symprec,
       'Spglib',
     ).operations;
-    const Q = spglibLikeBasis(family, sg, convStd, matmul3(convFromInput, input), input, stdOps, symprec);
+    const Q = spglibLikeBasis(
+      family,
+      sg,
+      convStd,
+      matmul3(convFromInput, input),
+      input,
+      stdOps,
+      symprec,
+      PRIM_FROM_CONV[primitiveKind(family, centering)],
+    );
     convStd = matmul3(Q, convStd);
     convFromInput = matmul3(Q, convFromInput);
     const Qinv = roundMatrix(inv3(Q), 'inverse basis change');
