@@ -104,6 +104,32 @@ describe('CIF symmetry expansion', () => {
     expect(s1.numbers.length).toBe(8);
   });
 
+  it('a general position expands to the ITA multiplicity of the conventional cell (same as ASE)', () => {
+    // number → [general-position multiplicity (ITA, conventional cell), cell parameters]
+    const table: Record<number, [number, number[]]> = {
+      2: [2, [5, 6, 7, 80, 85, 95]],
+      12: [8, [9, 4, 6, 90, 105, 90]],
+      14: [4, [5.1, 6.2, 7.3, 90, 101, 90]],
+      15: [8, [9, 5, 8, 90, 97, 90]],
+      62: [8, [5.1, 6.2, 7.3, 90, 90, 90]],
+      68: [16, [7, 8, 9, 90, 90, 90]],
+      88: [16, [7, 7, 11, 90, 90, 90]],
+      139: [32, [4, 4, 9, 90, 90, 90]],
+      166: [36, [4, 4, 20, 90, 90, 120]],
+      167: [36, [5, 5, 14, 90, 90, 120]],
+      176: [12, [8, 8, 6, 90, 90, 120]],
+      194: [24, [3, 3, 5, 90, 90, 120]],
+      221: [48, [6, 6, 6, 90, 90, 90]],
+      227: [192, [10, 10, 10, 90, 90, 90]],
+      230: [96, [12, 12, 12, 90, 90, 90]],
+    };
+    for (const [n, [mult, cp]] of Object.entries(table)) {
+      const tags = ['a', 'b', 'c'].map((t, i) => `_cell_length_${t} ${cp[i]}`).concat(['alpha', 'beta', 'gamma'].map((t, i) => `_cell_angle_${t} ${cp[i + 3]}`));
+      const text = `data_g${n}\n${tags.join('\n')}\n_space_group_IT_number ${n}\nloop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nC1 0.0123 0.1771 0.2935\n`;
+      expect(readCif(text)[0]!.numbers.length, `group ${n}`).toBe(mult);
+    }
+  });
+
   it('rhombohedral groups use hexagonal axes unless the cell is rhombohedral', () => {
     expect(resolveSpaceGroup({ hm: 'R -3 m', cellpar: [3, 3, 20, 90, 90, 120] })!.setting).toBe('H');
     expect(resolveSpaceGroup({ hm: 'R -3 m', cellpar: [5, 5, 5, 60, 60, 60] })!.setting).toBe('R');
