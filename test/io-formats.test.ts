@@ -217,5 +217,7 @@ describe('format detection', () => {
     expect(detectFormat('noext', '  {"sites": []}')).toBe('pymatgen-json');
     expect(code(() => detectFormat('noext', 'hello world'))).toBe('unsupported_format');
     expect(readStructuresFromText(writePoscar(randomStructure(5, 3)), 'poscar').length).toBe(1);
+    // a byte-order mark is ignored
+    expect(readStructuresFromText('\ufeff' + writeCif(randomStructure(6, 2)), 'cif')[0]!.numbers.length).toBe(2);
   });
 });

@@ -41,6 +41,8 @@ export function detectFormat(path: string, text: string): StructureFormat {
 
 /** Parse text of a known format. */
 export function readStructuresFromText(text: string, format: StructureFormat, sourceName?: string): Structure[] {
+  // a UTF-8 byte-order mark (editors on Windows) is not part of any format
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   switch (format) {
     case 'cif':
       return readCif(text, sourceName);
@@ -92,7 +94,8 @@ export function readStructureFile(path: string, format?: StructureFormat): Struc
   if (got > VALIDATION.maxFileBytes) throw inputError('file_too_large', ctx, `file grew beyond ${VALIDATION.maxFileBytes} bytes while reading`);
   const bytes = buf.subarray(0, got);
   if (bytes.includes(0)) throw inputError('unparsable', ctx, 'binary data (NUL bytes): not a text structure file');
-  const text = bytes.toString('utf8');
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   checkText(text, ctx);
   return readStructuresFromText(text, format ?? detectFormat(path, text), path);
 }
