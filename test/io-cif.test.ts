@@ -224,6 +224,14 @@ _journal_year 2024
     expect(blocks[0]!.items.get('_cell_measurement_temperature')![0]!.missing).toBe(true);
   });
 
+  it('reads Cartesian _atom_site_Cartn_* coordinates (a along x, b in the xy-plane)', () => {
+    const head = `data_c\n_cell_length_a 4.1\n_cell_length_b 5.3\n_cell_length_c 6.7\n_cell_angle_alpha 77.7\n_cell_angle_beta 101.1\n_cell_angle_gamma 63.3\n`;
+    const frac = readCif(head + 'loop_\n_atom_site_type_symbol\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nO 0.1 0.2 0.3\n')[0]!;
+    const c = cartesian(frac)[0]!;
+    const cart = readCif(head + `loop_\n_atom_site_type_symbol\n_atom_site_Cartn_x\n_atom_site_Cartn_y\n_atom_site_Cartn_z\nO ${c[0]} ${c[1]} ${c[2]}\n`)[0]!;
+    for (let k = 0; k < 3; k++) expect(Math.abs(cart.frac[0]![k]! - frac.frac[0]![k]!)).toBeLessThan(1e-12);
+  });
+
   it('tokenizes CRLF files', () => {
     const toks = tokenizeCif('data_x\r\n_a 1\r\n;\r\ntext\r\n;\r\n_b 2\r\n');
     expect(toks.map((t) => t.line)).toEqual([1, 2, 2, 3, 6, 6]);
