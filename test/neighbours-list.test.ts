@@ -103,6 +103,14 @@ describe('neighbourList', () => {
     checkAgainstBrute(s, 5.5);
   });
 
+  it('equals brute force for a left-handed cell and for a single atom with cutoff ≫ cell', () => {
+    const left = makeStructure({ lattice: [[0, 3.1, 0.2], [2.9, 0, 0], [0.4, -1.1, 3.7]], frac: [[0.1, 0.9, 0.5], [0.6, 0.2, -0.3]], numbers: [8, 14] });
+    expect(det3(left.lattice)).toBeLessThan(0);
+    checkAgainstBrute(left, 6.5);
+    const one = makeStructure({ lattice: [[1.5, 0, 0], [0.7, 1.4, 0], [0.2, 0.3, 1.6]], frac: [[0.3, -2.2, 7.9]], numbers: [1] });
+    checkAgainstBrute(one, 7);
+  });
+
   it('has the right coordination for fcc and includes self-images', () => {
     const a = 3.6;
     const s = makeStructure({ lattice: [[0, a / 2, a / 2], [a / 2, 0, a / 2], [a / 2, a / 2, 0]], frac: [[0, 0, 0]], numbers: [29] });
