@@ -107,6 +107,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
       await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'served', host, durationMs: 0 });
       return { key, payload: hit.payload, served: true };
     }
+    const startedAt = await store.now();
     const t0 = performance.now();
     let out: { payload: T; modelMs: number };
     try {
@@ -129,7 +130,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     }
     const durationMs = performance.now() - t0;
     await store.putStep(
-      { key, step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelName: s.model, modelSha256: s.modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload },
+      { key, step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelName: s.model, modelSha256: s.modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload, startedAt },
       use,
     );
     await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'computed', host, durationMs });

@@ -84,6 +84,8 @@ export interface PutStep {
   durationMs: number;
   modelMs: number;
   payload: unknown;
+  /** database time when this computation started (from `now()`), to tell a recomputation of a completed step from an overlap */
+  startedAt: Date;
 }
 
 export interface ResultRow {
@@ -143,8 +145,10 @@ export interface ProvenanceCounts {
   computed: number;
   /** served from the store (computed earlier, or by another campaign) */
   served: number;
-  /** step results whose computation finished more than once (must be 0) */
+  /** step results computed again after they were complete (must be 0) */
   recomputedSteps: number;
+  /** step results computed by two overlapping attempts (a retry racing a stalled attempt) */
+  overlappingComputations: number;
   /** items with more than one result row (impossible by the key; counted to prove it) */
   itemsWithResults: number;
   doneItems: number;
@@ -394,6 +398,12 @@ export class Store {
     return row ? { key: row.key, step: row.step, payload: decodePayload<T>(row.payload), durationMs: row.duration_ms, modelMs: row.model_ms } : undefined;
   }
 
+  /** The database's clock (one clock for every worker host). */
+  async now(): Promise<Date> {
+    const r = await this.pool.query<{ t: Date }>('select clock_timestamp() as t');
+    return r.rows[0]!.t;
+  }
+
   async hasStep(key: string): Promise<boolean> {
     const r = await this.pool.query('select 1 from step_results where key = $1', [key]);
     return (r.rowCount ?? 0) > 0;
@@ -409,8 +419,10 @@ export class Store {
     await this.pool.query(
       `insert into step_results (key, step, cache_version, input_refs, params, model_name, model_sha256, code_sha, host, duration_ms, model_ms, payload, payload_bytes)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-       on conflict (key) do update set computations = step_results.computations + 1`,
-      [s.key, s.step, s.cacheVersion, s.inputRefs, JSON.stringify(s.params ?? null), s.modelName, s.modelSha256, s.codeSha, s.host, s.durationMs, s.modelMs, enc.bytes, enc.rawBytes],
+       on conflict (key) do update set
+         computations = step_results.computations + case when step_results.created_at <= $14 then 1 else 0 end,
+         overlap_count = step_results.overlap_count + case when step_results.created_at > $14 then 1 else 0 end`,
+      [s.key, s.step, s.cacheVersion, s.inputRefs, JSON.stringify(s.params ?? null), s.modelName, s.modelSha256, s.codeSha, s.host, s.durationMs, s.modelMs, enc.bytes, enc.rawBytes, s.startedAt],
     );
     if (use) await this.recordStepUse(use.itemId, use.generation, s.key, s.step, false);
   }
@@ -544,6 +556,11 @@ export class Store {
          and exists (select 1 from step_uses u join campaign_items i on i.id = u.campaign_item_id where u.key = s.key and i.campaign_id = $1)`,
       [campaignId],
     );
+    const ov = await this.pool.query<{ n: string }>(
+      `select coalesce(sum(s.overlap_count), 0) as n from step_results s
+         where exists (select 1 from step_uses u join campaign_items i on i.id = u.campaign_item_id where u.key = s.key and i.campaign_id = $1)`,
+      [campaignId],
+    );
     const res = await this.pool.query<{ n: string }>('select count(*) as n from results where campaign_id = $1', [campaignId]);
     const done = await this.pool.query<{ n: string }>(`select count(*) as n from campaign_items where campaign_id = $1 and status = 'done'`, [campaignId]);
     return {
@@ -551,6 +568,7 @@ export class Store {
       computed: Number(u.rows[0]?.computed ?? 0),
       served: Number(u.rows[0]?.served ?? 0),
       recomputedSteps: Number(rc.rows[0]?.n ?? 0),
+      overlappingComputations: Number(ov.rows[0]?.n ?? 0),
       itemsWithResults: Number(res.rows[0]?.n ?? 0),
       doneItems: Number(done.rows[0]?.n ?? 0),
     };
@@ -587,7 +605,7 @@ export class Store {
     const steps = (
       await this.pool.query(
         `select u.generation, u.step, u.key, u.served_from_store, u.at, s.cache_version, s.input_refs, s.params, s.model_name, s.model_sha256, s.code_sha,
-                s.host, s.duration_ms, s.model_ms, s.payload_bytes, s.computations, s.hits, s.created_at
+                s.host, s.duration_ms, s.model_ms, s.payload_bytes, s.computations, s.overlap_count, s.hits, s.created_at
          from step_uses u join step_results s on s.key = u.key where u.campaign_item_id = $1 order by u.generation, u.at`,
         [itemId],
       )
@@ -614,6 +632,14 @@ export class Store {
       [campaignId, afterId, limit],
     );
     return r.rows as Record<string, unknown>[];
+  }
+
+  async errorClasses(campaignId: number): Promise<{ status: string; error_class: string; n: number }[]> {
+    const r = await this.pool.query<{ status: string; error_class: string; n: string }>(
+      `select status, error_class, count(*) as n from campaign_items where campaign_id = $1 and error_class is not null group by status, error_class order by count(*) desc`,
+      [campaignId],
+    );
+    return r.rows.map((x) => ({ status: x.status, error_class: x.error_class, n: Number(x.n) }));
   }
 
   async dbSizeBytes(): Promise<number> {

@@ -94,7 +94,8 @@ create table step_results (
   model_ms      double precision not null default 0,  -- time inside potential evaluation
   payload       bytea not null,                       -- gzip(JSON)
   payload_bytes integer not null,                     -- uncompressed size
-  computations  integer not null default 1,           -- > 1 would mean a completed step was recomputed
+  computations  integer not null default 1,           -- > 1: computed again after it was complete (must not happen)
+  overlap_count integer not null default 0,           -- computed concurrently by two attempts (e.g. a retry racing a stalled one)
   hits          integer not null default 0,           -- times served from the store instead
   created_at    timestamptz not null default now()
 );

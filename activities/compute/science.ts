@@ -116,6 +116,13 @@ export interface RelaxOut {
   resumed: boolean;
 }
 
+/**
+ * Fault-injection hook for the engine's fault tests only: makes every model call of a
+ * relaxation take this much longer, so a worker can be killed "during a relaxation" with the
+ * fast classical potential. Unset (0) in normal use.
+ */
+const FAULT_SLOW_MODEL_MS = Number(process.env['SOFTMODE_FAULT_SLOW_MODEL_MS'] ?? 0);
+
 /** Counts the time spent inside the potential (for the outside-model share). */
 class TimedPotential implements Potential {
   modelMs = 0;
@@ -130,6 +137,7 @@ class TimedPotential implements Potential {
   }
   async evaluate(structures: readonly Structure[]) {
     const t0 = performance.now();
+    if (FAULT_SLOW_MODEL_MS > 0) await new Promise((res) => setTimeout(res, FAULT_SLOW_MODEL_MS));
     const r = await this.inner.evaluate(structures);
     this.modelMs += performance.now() - t0;
     this.calls++;

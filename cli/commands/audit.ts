@@ -1,0 +1,67 @@
+// softmode audit <structure|hash>: the full provenance chain of a structure's result: input
+// (file, geometry, content hash), campaign settings (model + checkpoint sha256, code sha,
+// config sha), every step with its content key, inputs, parameters, model, code, host, timing
+// and whether it was computed or served from the store, and every attempt.
+import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
+import { campaignDirOf, openEnv, pickCampaign } from '../lib/campaign.js';
+
+export const summary = 'print the provenance chain of a structure (by hash, name, path or item id)';
+
+export async function run(argv: string[]): Promise<number> {
+  let a: Parsed;
+  try {
+    a = parseArgs(argv, { boolean: ['json', 'all-campaigns'], value: ['campaign-dir', 'campaign'] });
+  } catch (e) {
+    console.error(`softmode audit: ${(e as Error).message}`);
+    return 2;
+  }
+  const q = a.positionals[0];
+  if (!q) {
+    console.error('usage: softmode audit <structure hash|name|path|item id> [--campaign NAME | --all-campaigns] [--json] [--campaign-dir DIR]');
+    return 2;
+  }
+  const env = await openEnv(campaignDirOf(str(a, 'campaign-dir')), { temporal: false });
+  try {
+    const campaignId = bool(a, 'all-campaigns') ? null : (await pickCampaign(env.store, str(a, 'campaign'))).id;
+    const items = await env.store.findItems(campaignId, q);
+    if (items.length === 0) {
+      console.error(`softmode audit: nothing matches '${q}'`);
+      return 1;
+    }
+    const chains = [];
+    for (const it of items) chains.push(await env.store.auditItem(it.id));
+    if (bool(a, 'json')) {
+      console.log(JSON.stringify(chains, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+      return 0;
+    }
+    for (const ch of chains) {
+      const it = ch.item;
+      const st = ch.structure;
+      const c = ch.campaign;
+      const r = ch.result;
+      console.log(`item ${it['id']} of campaign ${c?.['name']} — ${it['source_path']}#${it['source_index']} (${it['source_name']})`);
+      console.log(`  status ${it['status']}, generation ${it['generation']}, attempts ${it['attempts']}${it['error_class'] ? `, error ${it['error_class']}: ${it['error_message']}` : ''}`);
+      if (st) console.log(`  structure ${st['formula']} (${st['natoms']} atoms): hash ${st['hash']} [${st['hash_kind']}], geometry ${st['geometry_sha256']}`);
+      if (c) console.log(`  model ${c['model_name']} checkpoint sha256 ${c['model_sha256']} (${c['model_precision']}); code ${c['code_sha']}; config ${c['config_sha256']}; preset ${c['preset']}`);
+      if (r)
+        console.log(
+          `  result: ${r['label']} (${r['preset']}); labels ${JSON.stringify(r['labels'])}; min ν ${fmt(r['min_freq_thz'])} THz at q ${JSON.stringify(r['min_freq_q'])} band ${r['min_freq_band']} (${r['min_freq_where']}); ν_max ${fmt(r['max_freq_thz'])} THz; space group ${r['spacegroup_initial']} → ${r['spacegroup_relaxed']}; relax ${r['relax_status']} in ${r['relax_steps']} steps, E ${fmt(r['energy_relaxed_ev'])} eV`,
+        );
+      console.log('  steps:');
+      for (const s of ch.steps)
+        console.log(
+          `    ${String(s['step']).padEnd(9)} ${String(s['key']).slice(0, 16)}… ${s['served_from_store'] ? 'served from store' : 'computed'}  ${fmt(s['duration_ms'])} ms on ${s['host']}, code ${String(s['code_sha']).slice(0, 12)}, model ${String(s['model_sha256'] ?? '-').slice(0, 12)}, cache ${s['cache_version']}, inputs ${(s['input_refs'] as string[]).map((x) => x.slice(0, 10)).join(',')}, computations ${s['computations']}, hits ${s['hits']}`,
+        );
+      console.log('  attempts:');
+      for (const t of ch.attempts)
+        console.log(`    g${t['generation']} ${String(t['step']).padEnd(9)} #${t['activity_attempt']} ${t['outcome']}${t['error_class'] ? ` ${t['error_class']}: ${t['error_message']}` : ''} on ${t['host']} at ${(t['at'] as Date).toISOString()}`);
+    }
+    return 0;
+  } finally {
+    await env.close();
+  }
+}
+
+function fmt(v: unknown): string {
+  return typeof v === 'number' ? (Math.abs(v) >= 1000 || Math.abs(v) < 1e-3 ? v.toExponential(4) : v.toFixed(4)) : String(v);
+}

@@ -1,0 +1,40 @@
+// softmode status: every campaign of a campaign directory (or one), from the provenance store.
+import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
+import { campaignDirOf, openEnv } from '../lib/campaign.js';
+import { progressLine, stabilityLine } from '../lib/progress.js';
+
+export const summary = 'show campaign progress, error classes and provenance counts';
+
+export async function run(argv: string[]): Promise<number> {
+  let a: Parsed;
+  try {
+    a = parseArgs(argv, { boolean: ['json'], value: ['campaign-dir', 'campaign'] });
+  } catch (e) {
+    console.error(`softmode status: ${(e as Error).message}\nusage: softmode status [--campaign NAME] [--campaign-dir DIR] [--json]`);
+    return 2;
+  }
+  const env = await openEnv(campaignDirOf(str(a, 'campaign-dir')), { temporal: false });
+  try {
+    const want = str(a, 'campaign');
+    const all = (await env.store.listCampaigns()).filter((c) => !want || c.name === want || String(c.id) === want);
+    const out = [];
+    for (const c of all) {
+      const p = await env.store.progress(c.id);
+      const prov = await env.store.provenanceCounts(c.id);
+      const errors = await env.store.errorClasses(c.id);
+      out.push({ id: c.id, name: c.name, status: c.status, model: c.model_name, modelSha256: c.model_sha256, preset: c.preset, codeSha: c.code_sha, progress: p, provenance: prov, errors });
+      if (!bool(a, 'json')) {
+        console.log(`${c.name} (id ${c.id}, ${c.status}): model ${c.model_name} ${c.model_sha256.slice(0, 12)}…, preset ${c.preset}, code ${c.code_sha.slice(0, 12)}`);
+        console.log(`  ${progressLine(p)}`);
+        console.log(`  ${stabilityLine(p)}; relaxation failed ${p.relaxationFailed}`);
+        console.log(`  steps used ${prov.stepsUsed}: computed ${prov.computed}, served from store ${prov.served}; completed steps recomputed ${prov.recomputedSteps}`);
+        for (const e of errors) console.log(`  ${e.status} ${e.error_class}: ${e.n}`);
+      }
+    }
+    if (bool(a, 'json')) console.log(JSON.stringify(out, null, 2));
+    else if (all.length === 0) console.log('no campaigns');
+    return 0;
+  } finally {
+    await env.close();
+  }
+}

@@ -1,0 +1,105 @@
+// Integration: a real campaign through a real Temporal dev server (.venv/bin/temporal) and a real
+// embedded PostgreSQL, driven by the CLI as a user would. Classical pair potential (fast); the
+// labels are checked for consistency with the stored spectra, not for physics.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopServices } from '../core/engine-services/index.js';
+import { startPostgres } from '../core/engine-services/postgres.js';
+import { writeExamples } from '../examples/structures.js';
+import { Store } from '../store/index.js';
+import { HAS_TEMPORAL, NO_TEMPORAL, cli, ensureBuilt, lastJsonLine, tempDir } from './engine-harness.js';
+
+describe.skipIf(!HAS_TEMPORAL)('engine: campaign end to end (CLI, Temporal, PostgreSQL)', () => {
+  let dir = '';
+  let inputs = '';
+  let store: Store | undefined;
+  const common = ['--model', 'lennard-jones', '--supercell', '2', '--inference-slots', '2', '--light-slots', '2'];
+
+  beforeAll(() => {
+    if (!HAS_TEMPORAL) console.warn(NO_TEMPORAL);
+    ensureBuilt();
+    dir = tempDir('engine-campaign-');
+    inputs = join(dir, 'inputs');
+    writeExamples(inputs);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await stopServices(dir);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs ≥ 12 structures to one result each, then re-running computes nothing', async () => {
+    const r1 = await cli(['run', inputs, ...common, '--campaign-dir', dir, '--name', 'first', '--json', '--keep-services']);
+    expect(r1.code, r1.stderr).toBe(0);
+    const s1 = lastJsonLine(r1.stdout) as { progress: Record<string, number>; provenance: Record<string, number>; computedThisRun: number };
+    expect(s1.progress['total']).toBe(16);
+    expect(s1.progress['done']).toBe(16);
+    expect(s1.progress['failed']).toBe(0);
+    expect(s1.provenance['recomputedSteps']).toBe(0);
+    expect(s1.provenance['itemsWithResults']).toBe(16);
+    expect(s1.computedThisRun).toBeGreaterThan(16 * 5);
+
+    // the stored label is the classifier's verdict on the stored spectrum
+    const pg = await startPostgres(dir);
+    store = new Store(pg.url);
+    const c = (await store.getCampaign('first'))!;
+    const rows = await store.exportPage(c.id, 0, 100);
+    expect(rows).toHaveLength(16);
+    for (const r of rows) {
+      expect(['stable', 'unstable', 'relaxation_failed']).toContain(r['label']);
+      expect(r['model_sha256']).toBe(c.model_sha256);
+      expect(r['code_sha']).toBeTruthy();
+      if (r['label'] !== 'relaxation_failed') {
+        const cls = await store.peekStep<{ label: string; minFreqThz: number }>(String(r['classify_key']));
+        expect(cls?.payload.label).toBe(r['label']);
+        expect(r['min_freq_thz']).toBeCloseTo(cls!.payload.minFreqThz, 12);
+        // a structure is stable under full-bz only if no non-exempt mode is imaginary
+        if (r['label'] === 'stable') expect(Number(r['n_imaginary'])).toBe(0);
+      }
+    }
+
+    // re-running the finished campaign: nothing computed, and it says so
+    const r2 = await cli(['run', inputs, ...common, '--campaign-dir', dir, '--name', 'first', '--json', '--keep-services']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.stderr + r2.stdout).toMatch(/nothing to compute/);
+    const s2 = lastJsonLine(r2.stdout);
+    expect(s2['computedThisRun']).toBe(0);
+
+    // a second campaign over the same structures with the same model reuses every step
+    const r3 = await cli(['run', inputs, ...common, '--campaign-dir', dir, '--name', 'second', '--json', '--keep-services']);
+    expect(r3.code, r3.stderr).toBe(0);
+    const s3 = lastJsonLine(r3.stdout) as { progress: Record<string, number>; computedThisRun: number; servedThisRun: number };
+    expect(s3.progress['done']).toBe(16);
+    expect(s3.computedThisRun).toBe(0);
+    expect(s3.servedThisRun).toBe(s1.computedThisRun);
+  }, 400_000);
+
+  it('status, audit and export read the provenance store', async () => {
+    const st = await cli(['status', '--campaign-dir', dir, '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    const camps = JSON.parse(st.stdout) as { name: string; progress: { done: number } }[];
+    expect(camps.map((c) => c.name)).toEqual(['first', 'second']);
+
+    const csv = await cli(['export', '--format', 'csv', '--campaign', 'first', '--campaign-dir', dir]);
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines).toHaveLength(17);
+    expect(lines[0]).toMatch(/^item_id,source_path,.*model_sha256/);
+
+    const jsonl = await cli(['export', '--format', 'jsonl', '--campaign', 'second', '--campaign-dir', dir]);
+    const recs = jsonl.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs).toHaveLength(16);
+    const si = recs.find((r) => String(r['source_path']).endsWith('Si-diamond.vasp'))!;
+    expect(si).toBeTruthy();
+
+    const au = await cli(['audit', String(si['structure_hash']).slice(0, 16), '--campaign', 'second', '--campaign-dir', dir, '--json']);
+    expect(au.code, au.stderr).toBe(0);
+    const chain = (JSON.parse(au.stdout) as { steps: { step: string; served_from_store: boolean }[]; result: { label: string } }[])[0]!;
+    expect(chain.steps.map((s) => s.step)).toEqual(expect.arrayContaining(['validate', 'relax', 'displace', 'forces', 'phonons', 'classify']));
+    // everything of the second campaign was served from the first one's results
+    expect(chain.steps.every((s) => s.served_from_store)).toBe(true);
+    expect(chain.result.label).toBe(si['label']);
+  }, 120_000);
+});
