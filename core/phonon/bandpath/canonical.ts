@@ -21,10 +21,6 @@ function key(W: Mat3): string {
   return W.flat().join(',');
 }
 
-function isIntegerNear(x: number): boolean {
-  return Math.abs(x - Math.round(x)) < TRANSLATION_TOL;
-}
-
 function roundM(m: Mat3): Mat3 {
   return m.map((r) => r.map((x) => Math.round(x))) as Mat3;
 }
@@ -50,28 +46,39 @@ export function keepsSetting(ops: readonly SymmetryOperation[], Q: Mat3): boolea
   }));
   // rotation parts must be the same set
   for (const t of transformed) if (!table.has(key(t.W))) return false;
-  // ops whose rotation is the identity do not depend on the origin: check them once
-  const matches = (W: Mat3, w: Vec3, p: Vec3): boolean => {
-    const shift: Vec3 = [
-      w[0] + (W[0][0] - 1) * p[0] + W[0][1] * p[1] + W[0][2] * p[2],
-      w[1] + W[1][0] * p[0] + (W[1][1] - 1) * p[1] + W[1][2] * p[2],
-      w[2] + W[2][0] * p[0] + W[2][1] * p[1] + (W[2][2] - 1) * p[2],
-    ];
-    const candidates = table.get(key(W))!;
-    return candidates.some((u) => isIntegerNear(shift[0] - u[0]) && isIntegerNear(shift[1] - u[1]) && isIntegerNear(shift[2] - u[2]));
-  };
-  const zero: Vec3 = [0, 0, 0];
+  // Flattened for the origin search: for op i, (W − I) row-major, w, and the allowed targets u.
   const isId = (W: Mat3) => W.every((r, i) => r.every((x, j) => x === (i === j ? 1 : 0)));
-  const pure = transformed.filter((t) => isId(t.W));
-  if (!pure.every((t) => matches(t.W, t.w, zero))) return false;
-  const rest = transformed.filter((t) => !isId(t.W));
+  const nearInt = (x: number) => Math.abs(x - Math.round(x)) < TRANSLATION_TOL;
+  const fits = (w: Vec3, u: Vec3) => nearInt(w[0] - u[0]) && nearInt(w[1] - u[1]) && nearInt(w[2] - u[2]);
+  // ops whose rotation is the identity (centring translations) do not depend on the origin
+  for (const t of transformed) if (isId(t.W) && !table.get(key(t.W))!.some((u) => fits(t.w, u))) return false;
+  const rest = transformed
+    .filter((t) => !isId(t.W))
+    .map((t) => ({
+      A: [t.W[0][0] - 1, t.W[0][1], t.W[0][2], t.W[1][0], t.W[1][1] - 1, t.W[1][2], t.W[2][0], t.W[2][1], t.W[2][2] - 1],
+      w: t.w,
+      us: table.get(key(t.W))!,
+    }));
   if (rest.length === 0) return true;
+  const ok = (p0: number, p1: number, p2: number) => {
+    for (const { A, w, us } of rest) {
+      const s0 = w[0] + A[0]! * p0 + A[1]! * p1 + A[2]! * p2;
+      const s1 = w[1] + A[3]! * p0 + A[4]! * p1 + A[5]! * p2;
+      const s2 = w[2] + A[6]! * p0 + A[7]! * p1 + A[8]! * p2;
+      let hit = false;
+      for (const u of us) {
+        if (nearInt(s0 - u[0]) && nearInt(s1 - u[1]) && nearInt(s2 - u[2])) {
+          hit = true;
+          break;
+        }
+      }
+      if (!hit) return false;
+    }
+    return true;
+  };
   for (let i = 0; i < ORIGIN_GRID; i++)
     for (let j = 0; j < ORIGIN_GRID; j++)
-      for (let k = 0; k < ORIGIN_GRID; k++) {
-        const p: Vec3 = [i / ORIGIN_GRID, j / ORIGIN_GRID, k / ORIGIN_GRID];
-        if (rest.every((t) => matches(t.W, t.w, p))) return true;
-      }
+      for (let k = 0; k < ORIGIN_GRID; k++) if (ok(i / ORIGIN_GRID, j / ORIGIN_GRID, k / ORIGIN_GRID)) return true;
   return false;
 }
 

@@ -357,11 +357,9 @@ export function hpkotCell(structure: Structure, opts: StandardizeOptions = {}): 
   } else {
     // moyo's standardized cell in the group's setting, re-chosen among the bases of that same
     // setting the way spglib chooses (seekpath's types and paths follow spglib's cell)
-    const stdOps = getSymmetry(
-      makeStructure({ lattice: convStd, frac: convFrac, numbers }),
-      symprec,
-      'Spglib',
-    ).operations;
+    // operations of the standardized cell itself: they sit at the setting's own origin, which the
+    // origin search of keepsSetting needs (the input's origin can be anywhere)
+    const stdOps = getSymmetry(makeStructure({ lattice: convStd, frac: convFrac, numbers }), symprec, 'Spglib').operations;
     const Q = spglibLikeBasis(
       family,
       sg,
