@@ -36,7 +36,10 @@ export interface BandPathSegment {
 export interface BandPath {
   extendedBravais: ExtendedBravais;
   spaceGroup: number;
-  /** HPKOT primitive cell, expressed in the input's Cartesian frame (not rotated) */
+  /**
+   * HPKOT primitive cell in the input's Cartesian frame (not rotated like seekpath's): lattice
+   * = hpkotFromInput · input lattice, atoms from moyo's standardized (symmetrized) cell
+   */
   hpkotPrimitive: Structure;
   /** special points in the basis named by `qpointsBasis` */
   points: Record<string, Vec3>;
