@@ -122,6 +122,9 @@ export async function startWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
           taskQueue: ENGINE_DEFAULTS.taskQueues.inference,
           activities: inferenceActivities(acts),
           maxConcurrentActivityTaskExecutions: inferenceSlots,
+          // relaxation checkpoints travel as heartbeat details: send them at least every 5 s so
+          // a crash loses little work (the SDK otherwise waits up to 0.8 × heartbeat timeout)
+          maxHeartbeatThrottleInterval: 5_000,
           shutdownGraceTime: grace,
         }),
       );
