@@ -4,7 +4,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopServices } from '../core/engine-services/index.js';
+import { Client, Connection } from '@temporalio/client';
+import { ensureServices, stopServices } from '../core/engine-services/index.js';
+import { type CampaignProgress, campaignWorkflowId } from '../workflows/definitions.js';
 import { startPostgres } from '../core/engine-services/postgres.js';
 import { writeExamples } from '../examples/structures.js';
 import { Store } from '../store/index.js';
@@ -31,7 +33,9 @@ describe.skipIf(!HAS_TEMPORAL)('engine: campaign end to end (CLI, Temporal, Post
   });
 
   it('runs ≥ 12 structures to one result each, then re-running computes nothing', async () => {
-    const r1 = await cli(['run', inputs, ...common, '--campaign-dir', dir, '--name', 'first', '--json', '--keep-services']);
+    // a small window and a low history cap make the campaign parent continue-as-new several
+    // times with its cursor and in-flight set (the path a 10^5-structure campaign takes)
+    const r1 = await cli(['run', inputs, ...common, '--window', '4', '--campaign-dir', dir, '--name', 'first', '--json', '--keep-services'], { SOFTMODE_HISTORY_CAP: '40' });
     expect(r1.code, r1.stderr).toBe(0);
     const s1 = lastJsonLine(r1.stdout) as { progress: Record<string, number>; provenance: Record<string, number>; computedThisRun: number };
     expect(s1.progress['total']).toBe(16);
@@ -58,6 +62,17 @@ describe.skipIf(!HAS_TEMPORAL)('engine: campaign end to end (CLI, Temporal, Post
         // a structure is stable under full-bz only if no non-exempt mode is imaginary
         if (r['label'] === 'stable') expect(Number(r['n_imaginary'])).toBe(0);
       }
+    }
+
+    const services = await ensureServices(dir);
+    const connection = await Connection.connect({ address: services.temporalAddress });
+    try {
+      const parent = (await new Client({ connection }).workflow.getHandle(campaignWorkflowId(c.id, 0)).result()) as CampaignProgress;
+      expect(parent.runs).toBeGreaterThanOrEqual(2);
+      expect(parent.finished).toBe(16);
+      expect(parent.inFlight).toBe(0);
+    } finally {
+      await connection.close();
     }
 
     // re-running the finished campaign: nothing computed, and it says so
