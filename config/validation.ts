@@ -64,12 +64,13 @@ export const VALIDATION: Readonly<ValidationConfig> = Object.freeze({
 
   /**
    * Atoms per primitive cell accepted for a phonon calculation. A cell given with more atoms
-   * is accepted if its primitive cell (moyo, symprecForPrimitive) has no more than this.
+   * is accepted if its primitive cell (pure lattice translations found at
+   * symprecForPrimitive) has no more than this.
    */
   maxAtoms: 500,
-  /** Above this many atoms in the given cell we do not even run a symmetry search. */
+  /** Above this many atoms in the given cell we do not even look for translations. */
   maxAtomsInCell: 4_000,
-  /** tolerance (Å) for finding the primitive cell when the given cell exceeds maxAtoms */
+  /** tolerance (Å) for the pure translations that give the primitive cell size */
   symprecForPrimitive: 1e-3,
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertValidStructure, validateStructure } from '../core/structure/validate.js';
+import { assertValidStructure, countPureTranslations, validateStructure } from '../core/structure/validate.js';
 import { makeStructure } from '../core/structure/structure.js';
 import { SoftmodeInputError } from '../core/errors.js';
 
@@ -149,7 +149,8 @@ describe('validateStructure', () => {
           numbers.push(17);
         }
     const big = makeStructure({ lattice: [[0, 2.82 * n, 2.82 * n], [2.82 * n, 0, 2.82 * n], [2.82 * n, 2.82 * n, 0]], frac, numbers });
-    expect(codeOf(validateStructure(big, { config: { maxAtoms: 50 } }))).toBe('ok');
+    const okBig = validateStructure(big, { config: { maxAtoms: 50 } });
+    expect(okBig.ok && okBig.warnings).toEqual(['cell has 128 atoms; its primitive cell has 2']);
     expect(codeOf(validateStructure(big, { config: { maxAtoms: 50, maxAtomsInCell: 100 } }))).toBe('too_many_atoms');
     // a random (P1) structure with more atoms than maxAtoms
     let x = 7;
@@ -157,6 +158,32 @@ describe('validateStructure', () => {
     const m = 40;
     const p1 = makeStructure({ lattice: cubic(Math.cbrt(m * 20)), frac: Array.from({ length: m }, (_, i) => [(i % 4) / 4 + 0.1 * rnd(), (Math.floor(i / 4) % 4) / 4 + 0.1 * rnd(), Math.floor(i / 16) / 3 + 0.1 * rnd()]), numbers: Array(m).fill(6) });
     expect(codeOf(validateStructure(p1, { config: { maxAtoms: 20 } }))).toBe('too_many_atoms');
+  });
+
+  it('counts pure translations of large supercells quickly (no symmetry search)', () => {
+    // 8×8×8 supercell of rock salt (1024 atoms) and the same with one atom swapped
+    const n = 8;
+    const frac: number[][] = [];
+    const numbers: number[] = [];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        for (let k = 0; k < n; k++) {
+          frac.push([i / n, j / n, k / n]);
+          numbers.push(11);
+          frac.push([(i + 0.5) / n, (j + 0.5) / n, (k + 0.5) / n]);
+          numbers.push(17);
+        }
+    const lattice = [[0, 2.82 * n, 2.82 * n], [2.82 * n, 0, 2.82 * n], [2.82 * n, 2.82 * n, 0]];
+    const t0 = performance.now();
+    expect(countPureTranslations(makeStructure({ lattice, frac, numbers }), 1e-3)).toBe(512);
+    const swapped = [...numbers];
+    swapped[10] = 19; // one K: no translation but the identity survives
+    expect(countPureTranslations(makeStructure({ lattice, frac, numbers: swapped }), 1e-3)).toBe(1);
+    // noise below the tolerance keeps the translations; above it breaks them
+    const noisy = frac.map((f, i) => [f[0]! + (i % 3 === 0 ? 1e-5 : 0), f[1]!, f[2]!]);
+    expect(countPureTranslations(makeStructure({ lattice, frac: noisy, numbers }), 1e-3)).toBe(512);
+    expect(countPureTranslations(makeStructure({ lattice, frac: noisy, numbers }), 1e-5)).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(5000);
   });
 
   it('throwing variant carries the code', () => {

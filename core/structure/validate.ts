@@ -5,7 +5,6 @@ import { det3, inv3, norm3, transpose3, type Mat3, type Vec3 } from '../math/lin
 import { VALIDATION, type ValidationConfig } from '../../config/validation.js';
 import { atomicMass, atomicNumber, covalentRadius, MAX_ATOMIC_NUMBER, symbolOf } from './elements.js';
 import type { Structure } from './structure.js';
-import { getSymmetry } from '../symmetry/index.js';
 
 export interface ValidateOptions {
   /** elements the chosen model supports (symbols or atomic numbers); unset = all */
@@ -95,9 +94,8 @@ function check(s: Structure, opts: ValidateOptions): string[] {
   checkDistances(s, cfg, warnings);
 
   if (n > cfg.maxAtoms) {
-    const sym = getSymmetry(s, cfg.symprecForPrimitive);
-    const translations = sym.operations.filter((op) => op.rotation.every((row, i) => row.every((v, j) => v === (i === j ? 1 : 0)))).length;
-    const nPrim = n / Math.max(1, translations);
+    const translations = countPureTranslations(s, cfg.symprecForPrimitive);
+    const nPrim = n / translations;
     if (nPrim > cfg.maxAtoms) fail('too_many_atoms', `${nPrim} atoms per primitive cell; the limit is ${cfg.maxAtoms}`, { atoms: n, primitiveAtoms: nPrim });
     warnings.push(`cell has ${n} atoms; its primitive cell has ${nPrim}`);
   }
@@ -162,4 +160,84 @@ function checkDistances(s: Structure, cfg: ValidationConfig, warnings: string[])
   const what = `atoms ${a} (${symbolOf(s.numbers[a]!)}) and ${b} (${symbolOf(s.numbers[b]!)})${a === b ? ' (periodic image)' : ''} are ${dist.toFixed(4)} Å apart, ${worst.toFixed(3)} × the sum of covalent radii`;
   if (worst < cfg.minDistanceFraction) fail('atoms_too_close', `${what} < ${cfg.minDistanceFraction}`, { atoms: [a, b], distance: dist, fraction: worst });
   warnings.push(`${what} (< ${cfg.warnDistanceFraction})`);
+}
+
+/**
+ * Number of lattice translations (zero included) that map the structure onto itself within
+ * `tol` Å: n / that = atoms per primitive cell. Candidates are the differences between one
+ * atom of the rarest element and every atom of that element (spglib's primitive search);
+ * each is checked atom by atom through a bucket grid, so the cost is O(candidates · n) with
+ * early exit. A symmetry search (moyo) does the same but scales far worse on supercells.
+ */
+export function countPureTranslations(s: Structure, tol: number): number {
+  const n = s.numbers.length;
+  const L = s.lattice as Mat3;
+  const wrap = (x: number): number => {
+    const w = x - Math.floor(x);
+    return w >= 1 ? 0 : w;
+  };
+  const frac = s.frac.map((p) => [wrap(p[0]), wrap(p[1]), wrap(p[2])] as Vec3);
+  const counts = new Map<number, number[]>();
+  s.numbers.forEach((z, i) => {
+    const list = counts.get(z);
+    if (list) list.push(i);
+    else counts.set(z, [i]);
+  });
+  let rare: number[] = [];
+  for (const list of counts.values()) if (rare.length === 0 || list.length < rare.length) rare = list;
+
+  const recip = transpose3(inv3(L));
+  const nb = recip.map((b) => Math.max(1, Math.min(64, Math.floor(1 / (Math.max(tol, 1e-6) * norm3(b)))))) as [number, number, number];
+  const key = (i: number, j: number, k: number): number => (((i % nb[0]) + nb[0]) % nb[0]) * nb[1] * nb[2] + (((j % nb[1]) + nb[1]) % nb[1]) * nb[2] + (((k % nb[2]) + nb[2]) % nb[2]);
+  const grid = new Map<number, number[]>();
+  frac.forEach((f, i) => {
+    const k = key(Math.floor(f[0] * nb[0]), Math.floor(f[1] * nb[1]), Math.floor(f[2] * nb[2]));
+    const list = grid.get(k);
+    if (list) list.push(i);
+    else grid.set(k, [i]);
+  });
+  const tol2 = tol * tol;
+  const offs = (m: number): number[] => (m >= 3 ? [-1, 0, 1] : m === 2 ? [0, 1] : [0]);
+  const [oi, oj, ok] = [offs(nb[0]), offs(nb[1]), offs(nb[2])];
+  const hasAtom = (f0: number, f1: number, f2: number, z: number): boolean => {
+    const ci = Math.floor(f0 * nb[0]);
+    const cj = Math.floor(f1 * nb[1]);
+    const ck = Math.floor(f2 * nb[2]);
+    for (const a of oi)
+      for (const b of oj)
+        for (const c of ok) {
+          const list = grid.get(key(ci + a, cj + b, ck + c));
+          if (!list) continue;
+          for (const idx of list) {
+            if (s.numbers[idx] !== z) continue;
+            const g = frac[idx]!;
+            let d0 = f0 - g[0];
+            let d1 = f1 - g[1];
+            let d2 = f2 - g[2];
+            d0 -= Math.round(d0);
+            d1 -= Math.round(d1);
+            d2 -= Math.round(d2);
+            const x = d0 * L[0][0] + d1 * L[1][0] + d2 * L[2][0];
+            const y = d0 * L[0][1] + d1 * L[1][1] + d2 * L[2][1];
+            const zz = d0 * L[0][2] + d1 * L[1][2] + d2 * L[2][2];
+            if (x * x + y * y + zz * zz < tol2) return true;
+          }
+        }
+    return false;
+  };
+  const origin = frac[rare[0]!]!;
+  let found = 0;
+  for (const j of rare) {
+    const t = frac[j]!;
+    const t0 = t[0] - origin[0];
+    const t1 = t[1] - origin[1];
+    const t2 = t[2] - origin[2];
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) {
+      const f = frac[i]!;
+      ok = hasAtom(wrap(f[0] + t0), wrap(f[1] + t1), wrap(f[2] + t2), s.numbers[i]!);
+    }
+    if (ok) found++;
+  }
+  return Math.max(1, found);
 }
