@@ -90,15 +90,15 @@ function check(s: Structure, opts: ValidateOptions): string[] {
   // size: atoms per primitive cell
   if (n > cfg.maxAtomsInCell) fail('too_many_atoms', `${n} atoms in the cell; the limit is ${cfg.maxAtomsInCell} (and ${cfg.maxAtoms} per primitive cell)`, { atoms: n });
 
-  // distances (before symmetry: moyo on overlapping atoms is meaningless)
-  checkDistances(s, cfg, warnings);
-
+  // atoms per primitive cell first: O(n·translations), cheaper than the O(n²) distance check
   if (n > cfg.maxAtoms) {
     const translations = countPureTranslations(s, cfg.symprecForPrimitive);
     const nPrim = n / translations;
     if (nPrim > cfg.maxAtoms) fail('too_many_atoms', `${nPrim} atoms per primitive cell; the limit is ${cfg.maxAtoms}`, { atoms: n, primitiveAtoms: nPrim });
     warnings.push(`cell has ${n} atoms; its primitive cell has ${nPrim}`);
   }
+
+  checkDistances(s, cfg, warnings);
   return warnings;
 }
 
