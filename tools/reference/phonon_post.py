@@ -19,34 +19,33 @@ from phonopy import Phonopy
 # THz -> K (h/k_B), the factor physics.md section 5 prescribes for the `loew` preset.
 THZ_TO_K = 47.992
 
-# Versioned stability rules (physics.md section 5). The numbers must equal softmode's
-# config/stability presets; bench/phonondb-parity.ts checks that the TS side reports
-# the same rule versions before comparing labels.
+# Versioned stability rules (physics.md section 5). The numbers mirror softmode's
+# STABILITY_RULES (config/phonon.ts); bench/phonondb-parity.ts refuses to compare labels when
+# versions or numbers differ.
 RULES: dict[str, dict[str, Any]] = {
     "phononbench": {
         "version": "phononbench-1",
         "where": "band path",
-        "unstable_if_min_below_THz": -1e-3,
+        "thresholdTHz": 1e-3,  # unstable if min nu < -threshold
     },
     "loew": {
         "version": "loew-1",
         "where": "commensurate q",
-        "gamma_acoustic_threshold_K": -35.0,
-        "other_threshold_K": 0.0,
+        "gammaAcousticThresholdK": 35.0,  # Gamma's three lowest modes may go down to -35 K
+        "otherThresholdK": 0.0,  # every other mode must be >= 0 K
     },
     "mattersim": {
         "version": "mattersim-1",
         "where": "band path",
-        "unstable_if_min_below_THz": -0.299,
+        "thresholdTHz": 0.299,
     },
     "full-bz": {
         "version": "full-bz-1",
         "where": "commensurate q + band path + mesh",
-        # The three translation modes at q == Gamma (identified by eigenvector) are
-        # exempt as long as |nu| stays within this tolerance (finite-difference noise
-        # after level-1 symmetrization). Everything else counts.
-        "gamma_acoustic_tolerance_THz": 0.05,
-        "unstable_if_min_below_THz": -1e-3,
+        # unstable if any non-exempt nu < -threshold; the three lowest modes at q == Gamma
+        # are exempt while |nu| <= gammaAcousticToleranceTHz.
+        "thresholdTHz": 0.01,
+        "gammaAcousticToleranceTHz": 0.05,
     },
 }
 
@@ -117,15 +116,24 @@ def commensurate_qpoints(smat: np.ndarray) -> np.ndarray:
     return qs[order]
 
 
-def band_path(phonon: Phonopy) -> dict[str, Any]:
+def band_path(phonon: Phonopy, phononbench_compat: bool = False) -> dict[str, Any]:
     """HPKOT path of seekpath mapped to the primitive cell that is diagonalized
     (seekpath get_path_orig_cell), 101 points on the longest segment,
-    n_seg = max(2, rint(101 * l / l_max)), end points included."""
+    n_seg = max(2, rint(101 * l / l_max)), end points included.
+
+    phononbench_compat: PhononBench's quirk, seekpath's standardized-primitive coordinates
+    used verbatim as fractional coordinates of the diagonalized cell (correct only when that
+    cell is the HPKOT primitive); segment lengths are then those of the verbatim coordinates.
+    """
     prim = phonon.primitive
     cell = (np.array(prim.cell), np.array(prim.scaled_positions), list(prim.numbers))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = seekpath.get_path_orig_cell(cell, with_time_reversal=True, symprec=SYMPREC)
+        if phononbench_compat:
+            res = seekpath.get_path(cell, with_time_reversal=True, symprec=SYMPREC)
+            res["is_supercell"] = False
+        else:
+            res = seekpath.get_path_orig_cell(cell, with_time_reversal=True, symprec=SYMPREC)
     if res["is_supercell"]:
         raise RuntimeError("seekpath says the primitive cell is a supercell")
     rec = np.linalg.inv(np.array(prim.cell)).T  # rows = reciprocal vectors (no 2 pi)
@@ -155,6 +163,7 @@ def band_path(phonon: Phonopy) -> dict[str, Any]:
         )
         qpoints.extend(seg_q.tolist())
     return {
+        "qpoints_basis": "hpkot-primitive (verbatim)" if phononbench_compat else "diagonalized cell",
         "bravais_lattice_extended": res["bravais_lattice_extended"],
         "spacegroup_number": int(res["spacegroup_number"]),
         "segments": seg_info,
@@ -190,8 +199,8 @@ def is_gamma(q: np.ndarray) -> bool:
 def gamma_acoustic_bands(phonon: Phonopy) -> tuple[list[int], list[float]]:
     """Indices (in ascending-frequency order at q = 0) of the three modes that are rigid
     translations: the largest projections of the eigenvectors on the mass-weighted
-    uniform displacements. Identifying them by eigenvector, not as "the three lowest",
-    keeps an imaginary optical mode at Gamma from hiding behind the acoustic exemption."""
+    uniform displacements. A diagnostic: full-bz-1 exempts "the three lowest", which is
+    the same set unless an optical mode at Gamma is (near-)imaginary."""
     phonon.run_qpoints([[0.0, 0.0, 0.0]], with_eigenvectors=True)
     qd = phonon.get_qpoints_dict()
     freqs = np.array(qd["frequencies"][0])
@@ -208,16 +217,15 @@ def gamma_acoustic_bands(phonon: Phonopy) -> tuple[list[int], list[float]]:
     return bands, [float(freqs[b]) for b in bands]
 
 
-def _min_excluding_gamma_acoustic(freqs: np.ndarray, qpoints: np.ndarray, acoustic: list[int], tol: float):
-    """Minimum over all (q, band), leaving out the acoustic modes at q == Gamma when they
-    lie within +-tol. Returns (value, q, band) or None when nothing is left (a one-atom
-    cell sampled only at Gamma)."""
+def _min_excluding_gamma_acoustic(freqs: np.ndarray, qpoints: np.ndarray, tol: float):
+    """Minimum over all (q, band), leaving out the three lowest modes at q == Gamma when
+    they lie within +-tol (full-bz-1). Returns (value, q, band) or None when nothing is left."""
     best = None
     for iq, q in enumerate(qpoints):
         f = freqs[iq]
         skip = set()
         if is_gamma(q):
-            skip = {b for b in acoustic if abs(f[b]) <= tol}
+            skip = {b for b in range(min(3, len(f))) if abs(f[b]) <= tol}
         for band in range(len(f)):
             if band in skip:
                 continue
@@ -226,45 +234,39 @@ def _min_excluding_gamma_acoustic(freqs: np.ndarray, qpoints: np.ndarray, acoust
     return best
 
 
-def classify(comm_q, comm_f, band_q, band_f, mesh_q, mesh_f, acoustic: list[int]) -> dict[str, Any]:
-    """Labels under every preset (physics.md section 5), plus where full-bz's minimum is."""
+def classify(comm_q, comm_f, band_q, band_f, mesh_q, mesh_f) -> dict[str, Any]:
+    """Labels under every preset (physics.md section 5), plus where full-bz's minimum is.
+    Frequencies are ascending per q (LAPACK order), so band < 3 at Gamma = three lowest."""
     labels: dict[str, str] = {}
     details: dict[str, Any] = {}
 
     band_min = float(band_f.min())
-    r = RULES["phononbench"]
-    labels["phononbench"] = "unstable" if band_min < r["unstable_if_min_below_THz"] else "stable"
-    r = RULES["mattersim"]
-    labels["mattersim"] = "unstable" if band_min < r["unstable_if_min_below_THz"] else "stable"
+    for preset in ("phononbench", "mattersim"):
+        labels[preset] = "unstable" if band_min < -RULES[preset]["thresholdTHz"] else "stable"
 
     r = RULES["loew"]
-    unstable = False
     reasons = []
     for iq, q in enumerate(comm_q):
         f_k = np.sort(comm_f[iq]) * THZ_TO_K
         if is_gamma(q):
-            if np.any(f_k[:3] < r["gamma_acoustic_threshold_K"]):
-                unstable = True
+            if np.any(f_k[:3] < -r["gammaAcousticThresholdK"]):
                 reasons.append("gamma acoustic below -35 K")
-            if np.any(f_k[3:] < r["other_threshold_K"]):
-                unstable = True
+            if np.any(f_k[3:] < -r["otherThresholdK"]):
                 reasons.append("gamma optical below 0")
-        elif np.any(f_k < r["other_threshold_K"]):
-            unstable = True
+        elif np.any(f_k < -r["otherThresholdK"]):
             reasons.append("mode below 0 at q != Gamma")
-    labels["loew"] = "unstable" if unstable else "stable"
+    labels["loew"] = "unstable" if reasons else "stable"
     details["loew_reasons"] = sorted(set(reasons))
 
     r = RULES["full-bz"]
-    tol = r["gamma_acoustic_tolerance_THz"]
     candidates = []
     for where, q, f in (("commensurate", comm_q, comm_f), ("band", band_q, band_f), ("mesh", mesh_q, mesh_f)):
-        m = _min_excluding_gamma_acoustic(f, q, acoustic, tol)
+        m = _min_excluding_gamma_acoustic(f, q, r["gammaAcousticToleranceTHz"])
         if m is not None:
             candidates.append((m[0], where, m[1], m[2]))
     if candidates:
         value, where, q, band = min(candidates, key=lambda c: c[0])
-        labels["full-bz"] = "unstable" if value < r["unstable_if_min_below_THz"] else "stable"
+        labels["full-bz"] = "unstable" if value < -r["thresholdTHz"] else "stable"
         details["full_bz_min"] = {"min_THz": value, "where": where, "q": q, "band": band}
     else:
         labels["full-bz"] = "stable"
@@ -272,13 +274,13 @@ def classify(comm_q, comm_f, band_q, band_f, mesh_q, mesh_f, acoustic: list[int]
     return {"labels": labels, **details}
 
 
-def post_process(phonon: Phonopy, keep_commensurate: bool = True) -> dict[str, Any]:
+def post_process(phonon: Phonopy, keep_commensurate: bool = True, phononbench_compat: bool = False) -> dict[str, Any]:
     """Everything a label needs, from a Phonopy object whose force constants are set."""
     smat = supercell_matrix_wrt_primitive(phonon)
     comm_q = commensurate_qpoints(smat)
     comm_f = frequencies_at(phonon, comm_q)
 
-    path = band_path(phonon)
+    path = band_path(phonon, phononbench_compat)
     band_q = path.pop("qpoints")
     band_f = frequencies_at(phonon, band_q)
 
@@ -299,8 +301,11 @@ def post_process(phonon: Phonopy, keep_commensurate: bool = True) -> dict[str, A
         },
         "gamma_frequencies_THz": [float(x) for x in gamma_f],
         "gamma_acoustic_bands": acoustic,
-        # Acoustic-sum check: the translation modes at Gamma should be ~0.
+        # Acoustic-sum check: the translation modes (by eigenvector) at Gamma should be ~0.
         "acoustic_gamma_max_abs_THz": float(max(abs(x) for x in acoustic_f)),
+        # Diagnostic: full-bz-1 exempts the three lowest Gamma modes; flag cells where those
+        # are not the translations (an imaginary optical mode could then be exempted).
+        "gamma_lowest_three_are_acoustic": acoustic == [0, 1, 2],
         "nu_max_K": float(comm_f.max() * THZ_TO_K),
         "band_path": {**path, "n": int(len(band_q)), **_argmin(band_f, band_q)},
         "mesh": {
@@ -312,5 +317,5 @@ def post_process(phonon: Phonopy, keep_commensurate: bool = True) -> dict[str, A
     if keep_commensurate:
         out["commensurate"]["qpoints"] = comm_q.tolist()
         out["commensurate"]["frequencies_THz"] = comm_f.tolist()
-    out.update(classify(comm_q, comm_f, band_q, band_f, mesh_q, mesh_f, acoustic))
+    out.update(classify(comm_q, comm_f, band_q, band_f, mesh_q, mesh_f))
     return out
