@@ -1,0 +1,219 @@
+// npm run bench:scale → bench/results/scale.json
+//
+// A campaign of N distinct structures (default 10^4; `--structures N` for a smaller measured run)
+// with the classical pair potential through the real engine: embedded Temporal dev server +
+// PostgreSQL, one worker process serving both queues, the CLI orchestrating. Then, when the
+// CHGNet model is available, a CHGNet campaign of ≥ 50 structures for the share of wall time
+// spent outside model evaluation.
+//
+// Structures: the built-in example crystals with their lattice constants scaled by distinct
+// factors (1 + k·1e-4), so every one is a distinct input (no step is served from the store).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { ensureServices, stopServices, temporalPid, postgresPid } from '../core/engine-services/index.js';
+import { REPO_ROOT } from '../core/engine-services/util.js';
+import { writePoscar } from '../core/structure/io/index.js';
+import { makeStructure } from '../core/structure/structure.js';
+import { exampleStructures } from '../examples/structures.js';
+import { loadModel } from '../activities/compute/science.js';
+import { Store } from '../store/index.js';
+
+interface Args {
+  structures: number;
+  chgnet: number;
+  slots: number;
+  keep: boolean;
+}
+
+function parse(argv: string[]): Args {
+  const a: Args = { structures: 10_000, chgnet: 50, slots: cpus().length, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = argv[i + 1];
+    if (k === '--structures') a.structures = Number(v), i++;
+    else if (k === '--chgnet') a.chgnet = Number(v), i++;
+    else if (k === '--slots') a.slots = Number(v), i++;
+    else if (k === '--keep') a.keep = true;
+  }
+  return a;
+}
+
+function peakRssMb(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Peak RSS of a process and its descendants (the worker's compute threads live inside it). */
+function treePeakRssMb(pid: number | undefined): number | null {
+  return peakRssMb(pid);
+}
+
+function writeInputs(dir: string, n: number): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const base = exampleStructures();
+  for (let k = 0; k < n; k++) {
+    const s = base[k % base.length]!;
+    const f = 1 + (Math.floor(k / base.length) + 1) * 1e-4;
+    const t = makeStructure({ name: `${s.name}-${k}`, lattice: s.lattice.map((r) => r.map((x) => x * f)), frac: s.frac, numbers: s.numbers });
+    // spread over sub-directories (10^4 files in one directory is slow to list)
+    const sub = join(dir, String(Math.floor(k / 1000)).padStart(3, '0'));
+    if (k % 1000 === 0) mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `s${String(k).padStart(6, '0')}.vasp`), writePoscar(t));
+  }
+}
+
+function cliProc(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [join(REPO_ROOT, 'dist', 'cli', 'main.js'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function waitExit(p: ChildProcess): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((res) => {
+    let out = '';
+    p.stdout?.on('data', (d) => (out += d));
+    p.on('close', (code) => res({ code, stdout: out }));
+  });
+}
+
+interface CampaignMeasure {
+  structures: number;
+  done: number;
+  failed: number;
+  rejected: number;
+  wallSeconds: number;
+  stepComputeMs: number;
+  modelMs: number;
+  workerPeakRssMb: number | null;
+  maxHistoryEvents: { structure: number; campaign: number };
+  campaignRuns: number;
+}
+
+async function measureCampaign(dir: string, name: string, model: string, n: number, slots: number, supercell: string): Promise<CampaignMeasure> {
+  const inputs = join(dir, `inputs-${name}`);
+  writeInputs(inputs, n);
+  const svc = await ensureServices(dir);
+  const env = { TEMPORAL_ADDRESS: svc.temporalAddress, DATABASE_URL: svc.databaseUrl };
+  const worker = cliProc(['worker', '--queue', 'all', '--inference-slots', String(slots), '--light-slots', String(slots)], env);
+  const workerExit = waitExit(worker);
+  const t0 = Date.now();
+  const run = cliProc(['run', inputs, '--model', model, '--supercell', supercell, '--no-workers', '--keep-services', '--name', name, '--window', '200', '--json'], env);
+  const r = await waitExit(run);
+  const wallSeconds = (Date.now() - t0) / 1000;
+  const workerPeakRssMb = treePeakRssMb(worker.pid);
+  worker.kill('SIGTERM');
+  await workerExit;
+  if (r.code !== 0 && r.code !== 1) throw new Error(`campaign ${name} exited with ${r.code}`);
+  const store = new Store(svc.databaseUrl);
+  const c = (await store.getCampaign(name))!;
+  const p = await store.progress(c.id);
+  const timings = await store.stepTimings(c.id);
+  await store.close();
+  const connection = await Connection.connect({ address: svc.temporalAddress });
+  const client = new Client({ connection });
+  let maxStructure = 0;
+  let maxCampaign = 0;
+  let campaignRuns = 0;
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'structureWorkflow'` })) maxStructure = Math.max(maxStructure, w.historyLength);
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'campaignWorkflow'` })) {
+    maxCampaign = Math.max(maxCampaign, w.historyLength);
+    campaignRuns++;
+  }
+  await connection.close();
+  return {
+    structures: p.total,
+    done: p.done,
+    failed: p.failed,
+    rejected: p.rejected,
+    wallSeconds,
+    stepComputeMs: timings.reduce((a, t) => a + t.duration_ms, 0),
+    modelMs: timings.reduce((a, t) => a + t.model_ms, 0),
+    workerPeakRssMb,
+    maxHistoryEvents: { structure: maxStructure, campaign: maxCampaign },
+    campaignRuns,
+  };
+}
+
+async function main(): Promise<void> {
+  const a = parse(process.argv.slice(2));
+  const dir = join(REPO_ROOT, '.campaigns', 'bench-scale');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const out: Record<string, unknown> = {};
+  try {
+    const m = await measureCampaign(dir, 'scale-classical', 'lennard-jones', a.structures, a.slots, '2');
+    const slotMs = m.wallSeconds * 1000 * a.slots;
+    const svc = await ensureServices(dir);
+    const store = new Store(svc.databaseUrl);
+    const dbBytes = await store.dbSizeBytes();
+    await store.close();
+    Object.assign(out, {
+      structures: m.structures,
+      structures_requested_by_issue: 10_000,
+      structures_done: m.done,
+      structures_failed: m.failed,
+      structures_rejected: m.rejected,
+      model: 'lennard-jones',
+      wall_seconds: m.wallSeconds,
+      structures_per_hour: (m.done / m.wallSeconds) * 3600,
+      overhead_ms_per_structure: (slotMs - m.stepComputeMs) / Math.max(1, m.done),
+      step_compute_ms_per_structure: m.stepComputeMs / Math.max(1, m.done),
+      max_history_events: Math.max(m.maxHistoryEvents.structure, m.maxHistoryEvents.campaign),
+      max_history_events_structure_workflow: m.maxHistoryEvents.structure,
+      max_history_events_campaign_run: m.maxHistoryEvents.campaign,
+      campaign_workflow_runs: m.campaignRuns,
+      worker_peak_rss_mb: m.workerPeakRssMb,
+      server_peak_rss_mb: peakRssMb(temporalPid(dir)),
+      postgres_postmaster_peak_rss_mb: peakRssMb(postgresPid(dir)),
+      db_mb: dbBytes / 2 ** 20,
+      outside_model_share_classical: 1 - m.modelMs / slotMs,
+      slots: a.slots,
+      cores: cpus().length,
+    });
+    let chgnet: Awaited<ReturnType<typeof loadModel>> | undefined;
+    try {
+      chgnet = await loadModel('chgnet-0.3.0');
+    } catch (e) {
+      out['outside_model_share'] = null;
+      out['outside_model_share_note'] = `CHGNet not available in this build (${(e as Error).message}); no CHGNet campaign measured`;
+    }
+    if (chgnet && a.chgnet > 0) {
+      const c = await measureCampaign(dir, 'scale-chgnet', 'chgnet-0.3.0', a.chgnet, a.slots, 'phononbench');
+      const cslot = c.wallSeconds * 1000 * a.slots;
+      Object.assign(out, {
+        outside_model_share: 1 - c.modelMs / cslot,
+        chgnet_structures: c.structures,
+        chgnet_done: c.done,
+        chgnet_wall_seconds: c.wallSeconds,
+        chgnet_model_ms: c.modelMs,
+        chgnet_structures_per_hour: (c.done / c.wallSeconds) * 3600,
+      });
+    }
+    out['definitions'] = {
+      overhead_ms_per_structure: '(wall time × worker slots − Σ step compute time) / structures done: slot time per structure not spent inside a step computation (Temporal scheduling, DB I/O, queueing)',
+      outside_model_share: '1 − (time inside potential evaluation) / (wall time × worker slots), CHGNet campaign',
+      server_peak_rss_mb: 'VmHWM of the Temporal dev server process',
+      worker_peak_rss_mb: 'VmHWM of the worker process (compute threads included)',
+      max_history_events: 'largest historyLength over every structure workflow and every campaign-parent run',
+    };
+    out['measured_at'] = new Date().toISOString();
+    out['command'] = `npm run bench:scale -- ${process.argv.slice(2).join(' ')}`.trim();
+  } finally {
+    if (!a.keep) await stopServices(dir);
+  }
+  mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(REPO_ROOT, 'bench', 'results', 'scale.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(JSON.stringify(out, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
