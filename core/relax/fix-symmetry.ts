@@ -195,6 +195,56 @@ export function adjustPositions(lattice: Mat3, current: Float64Array, proposed: 
   return out;
 }
 
+/**
+ * Re-origin a consistent set of operations the way spglib fixes its origin: spglib measures each
+ * translation from one reference atom (the first atom of the least frequent species),
+ * t_ref = x_{g(m)} − R·x_m, and its origin shift follows those. Moyo fits the translations to
+ * all atoms instead. Both are valid groups, x' = R·x + t + (I − R)·p for an origin shift p; we
+ * take the p that best matches the reference-atom translations (least squares over the
+ * operations; components no operation sees are irrelevant and left at 0). For a group with one
+ * non-trivial generator (e.g. P-1) this reproduces spglib's translations exactly.
+ */
+function spglibOrigin(frac: readonly Vec3[], numbers: readonly number[], rotations: Mat3[], translations: Vec3[], maps: Int32Array[]): Vec3[] {
+  const count = new Map<number, number>();
+  for (const z of numbers) count.set(z, (count.get(z) ?? 0) + 1);
+  const least = Math.min(...count.values());
+  const m = numbers.findIndex((z) => count.get(z) === least);
+  const A = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  const b = [0, 0, 0];
+  rotations.forEach((R, g) => {
+    const t = translations[g]!;
+    const x = frac[m]!;
+    const y = frac[maps[g]![m]!]!;
+    const d = [0, 0, 0];
+    for (let k = 0; k < 3; k++) {
+      const tr = y[k]! - (R[k]![0]! * x[0] + R[k]![1]! * x[1] + R[k]![2]! * x[2]);
+      const diff = tr - t[k]!;
+      d[k] = diff - Math.round(diff);
+    }
+    // M = I − R; A += MᵀM, b += Mᵀd
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        let s = 0;
+        for (let k = 0; k < 3; k++) s += ((k === i ? 1 : 0) - R[k]![i]!) * ((k === j ? 1 : 0) - R[k]![j]!);
+        A[3 * i + j]! += s;
+      }
+    for (let i = 0; i < 3; i++) for (let k = 0; k < 3; k++) b[i]! += ((k === i ? 1 : 0) - R[k]![i]!) * d[k]!;
+  });
+  // A is symmetric positive semi-definite; a tiny ridge keeps unseen directions at p = 0
+  const ridge = 1e-12 * (A[0]! + A[4]! + A[8]! + 1);
+  for (let i = 0; i < 3; i++) A[4 * i]! += ridge;
+  const Ainv = inv3([
+    [A[0]!, A[1]!, A[2]!],
+    [A[3]!, A[4]!, A[5]!],
+    [A[6]!, A[7]!, A[8]!],
+  ]);
+  const p: Vec3 = [0, 1, 2].map((i) => Ainv[i]![0]! * b[0]! + Ainv[i]![1]! * b[1]! + Ainv[i]![2]! * b[2]!) as Vec3;
+  return rotations.map((R, g) => {
+    const t = translations[g]!;
+    return [0, 1, 2].map((k) => t[k]! + p[k]! - (R[k]![0]! * p[0] + R[k]![1]! * p[1] + R[k]![2]! * p[2])) as Vec3;
+  });
+}
+
 export interface RefinedGeometry {
   lattice: Mat3;
   cart: Float64Array;
@@ -242,27 +292,51 @@ export function refineGeometry(lattice: Mat3, cart: Float64Array, numbers: reado
       T[j]![i] = avg;
     }
   const newLattice = matmul3(lattice, T);
-  // positions: average of the images of each atom, kept near its own (unwrapped) position
+  // positions, as spglib's exact positions that ASE's refine_symmetry copies: per orbit, the
+  // representative (lowest index) is averaged over its site-symmetry operations, the other
+  // members are its images; then the structure is shifted rigidly so atom 0 keeps its place.
   const frac = fracOf(lattice, cart);
-  const maps = atomMaps(frac, rotations, translations);
+  // translations with the origin spglib would choose (see spglibOrigin), so the refined shape
+  // is the one ASE produces, not just an equally symmetric neighbour of it
+  const ts = spglibOrigin(frac, numbers, rotations, translations, atomMaps(frac, rotations, translations));
+  const maps = atomMaps(frac, rotations, ts);
   const n = frac.length;
-  const acc = new Float64Array(3 * n);
-  rotations.forEach((R, g) => {
-    const t = translations[g]!;
-    const map = maps[g]!;
-    for (let i = 0; i < n; i++) {
-      const j = map[i]!;
-      const x = frac[i]!;
-      const y = frac[j]!;
-      for (let k = 0; k < 3; k++) {
-        const p = R[k]![0]! * x[0] + R[k]![1]! * x[1] + R[k]![2]! * x[2] + t[k]!;
-        acc[3 * j + k] = acc[3 * j + k]! + p - Math.round(p - y[k]!);
-      }
+  const apply = (g: number, x: Vec3, near: Vec3): Vec3 => {
+    const R = rotations[g]!;
+    const t = ts[g]!;
+    const out: Vec3 = [0, 0, 0];
+    for (let k = 0; k < 3; k++) {
+      const p = R[k]![0]! * x[0] + R[k]![1]! * x[1] + R[k]![2]! * x[2] + t[k]!;
+      out[k] = p - Math.round(p - near[k]!);
     }
-  });
-  const newFrac: Vec3[] = [];
-  for (let i = 0; i < n; i++)
-    newFrac.push([acc[3 * i]! / rotations.length, acc[3 * i + 1]! / rotations.length, acc[3 * i + 2]! / rotations.length]);
+    return out;
+  };
+  const rep = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    if (rep[i] !== -1) continue;
+    for (const map of maps) if (rep[map[i]!] === -1) rep[map[i]!] = i;
+  }
+  const newFrac: Vec3[] = frac.map((x) => [x[0], x[1], x[2]] as Vec3);
+  for (let r = 0; r < n; r++) {
+    if (rep[r] !== r) continue;
+    const acc: Vec3 = [0, 0, 0];
+    let count = 0;
+    maps.forEach((map, g) => {
+      if (map[r] !== r) return;
+      const y = apply(g, frac[r]!, frac[r]!);
+      for (let k = 0; k < 3; k++) acc[k]! += y[k]!;
+      count++;
+    });
+    const xr: Vec3 = [acc[0] / count, acc[1] / count, acc[2] / count];
+    newFrac[r] = xr;
+    for (let j = 0; j < n; j++) {
+      if (rep[j] !== r || j === r) continue;
+      const g = maps.findIndex((map) => map[r] === j);
+      newFrac[j] = apply(g, xr, frac[j]!);
+    }
+  }
+  const shift: Vec3 = [frac[0]![0] - newFrac[0]![0], frac[0]![1] - newFrac[0]![1], frac[0]![2] - newFrac[0]![2]];
+  for (const x of newFrac) for (let k = 0; k < 3; k++) x[k]! += shift[k]!;
   return { lattice: newLattice, cart: cartOf(newLattice, newFrac), spaceGroupNumber: info.number, spaceGroupSymbol: info.symbol };
 }
 
