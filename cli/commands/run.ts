@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   const json = bool(a, 'json');
   const say = (m: string) => (json ? process.stderr : process.stdout).write(m + '\n');
   const dir = campaignDirOf(str(a, 'campaign-dir'));
-  const env = await openEnv(dir, { temporal: true, log: say });
+  const env = await openEnv(dir, { temporal: false, log: say });
   const keep = bool(a, 'keep-services');
   let supervisor: WorkerSupervisor | undefined;
   let interrupted = false;
@@ -103,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       if (json) console.log(JSON.stringify({ campaign: campaign.name, nothingToDo: true, progress: p, provenance: prov, computedThisRun: 0 }));
       return 0;
     }
+    const client = await env.connectTemporal();
     if (!bool(a, 'no-workers')) {
       supervisor = new WorkerSupervisor({
         temporalAddress: env.services.temporalAddress,
@@ -114,7 +115,7 @@ export async function run(argv: string[]): Promise<number> {
       });
       supervisor.start();
     }
-    await startCampaignWorkflows(env.client!, campaign);
+    await startCampaignWorkflows(client, campaign);
     const printer = new ProgressPrinter(process.stderr, json ? 30_000 : 5_000);
     const t0 = Date.now();
     for (;;) {

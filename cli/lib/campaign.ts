@@ -23,6 +23,8 @@ export interface Env {
   store: Store;
   client?: Client;
   connection?: Connection;
+  /** start (or reuse) the Temporal server later, when it turns out to be needed */
+  connectTemporal(): Promise<Client>;
   close(opts?: { stopServices?: boolean }): Promise<void>;
 }
 
@@ -40,23 +42,31 @@ export async function openEnv(campaignDir: string, opts: { temporal: boolean; lo
     await store.close().catch(() => undefined);
     throw e;
   }
-  let connection: Connection | undefined;
-  let client: Client | undefined;
-  if (opts.temporal) {
-    connection = await Connection.connect({ address: services.temporalAddress });
-    client = new Client({ connection });
-  }
-  return {
+  let later: Services | undefined;
+  const env: Env = {
     services,
     store,
-    ...(client ? { client } : {}),
-    ...(connection ? { connection } : {}),
+    async connectTemporal() {
+      if (env.client) return env.client;
+      if (!env.services.temporalAddress) {
+        later = await ensureServices(campaignDir, { temporal: true, ...(opts.log ? { log: opts.log } : {}) });
+        env.services = { ...env.services, temporalAddress: later.temporalAddress, startedTemporal: later.startedTemporal, embeddedTemporal: later.embeddedTemporal };
+      }
+      env.connection = await Connection.connect({ address: env.services.temporalAddress });
+      env.client = new Client({ connection: env.connection });
+      return env.client;
+    },
     async close(o = {}) {
-      await connection?.close().catch(() => undefined);
+      await env.connection?.close().catch(() => undefined);
       await store.close().catch(() => undefined);
-      if (o.stopServices ?? true) await services.stop();
+      if (o.stopServices ?? true) {
+        await later?.stop();
+        await services.stop();
+      }
     },
   };
+  if (opts.temporal) await env.connectTemporal();
+  return env;
 }
 
 export function parseSupercell(v: string | undefined): SupercellRule {
