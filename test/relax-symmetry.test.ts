@@ -97,6 +97,30 @@ describe('FixSymmetry', () => {
     });
   }
 
+  it('refinement reproduces spglib/ASE exact positions (P-1: origin from the rarest species, orbit representative kept)', () => {
+    // two A atoms related by an inversion centre up to 0.003 Å noise, one B near the centre
+    const L: Mat3 = [
+      [5.1, 0.2, 0.1],
+      [0.3, 5.6, -0.2],
+      [0.1, 0.4, 6.2],
+    ];
+    const frac: [number, number, number][] = [
+      [0.1, 0.2, 0.3],
+      [0.9 - 0.0004, 0.8 + 0.0003, 0.7 + 0.0002],
+      [0.5 + 0.0002, 0.5 - 0.0001, 0.5 + 0.0003],
+    ];
+    const numbers = [8, 8, 12];
+    const g = refineGeometry(L, cartOf(L, frac), numbers, 0.01);
+    expect(g.spaceGroupNumber).toBe(2);
+    const x = fracOf(g.lattice, g.cart);
+    // B (least frequent species) fixes the centre: t = 2·x_B; B itself does not move
+    for (let k = 0; k < 3; k++) {
+      expect(x[2]![k]!).toBeCloseTo(frac[2]![k]!, 14);
+      expect(x[0]![k]!).toBeCloseTo(frac[0]![k]!, 14); // representative of the A orbit stays
+      expect(x[1]![k]! + x[0]![k]! - 2 * frac[2]![k]!).toBeCloseTo(Math.round(x[1]![k]! + x[0]![k]! - 2 * frac[2]![k]!), 14); // partner is its exact image
+    }
+  });
+
   it('refuses a cell step with max |ΔF| > 0.25 and symmetrizes smaller ones', () => {
     const s = rockSalt(5.6);
     const L = s.lattice.map((r) => [...r]) as Mat3;
