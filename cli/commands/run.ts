@@ -88,7 +88,7 @@ export async function run(argv: string[]): Promise<number> {
       inputs: files,
       policy: policyFromEnv(),
     });
-    say(`${created ? 'campaign' : 'resuming campaign'} ${campaign.name} (id ${campaign.id}): model ${campaign.model_name} ${campaign.model_sha256.slice(0, 12)}…, preset ${campaign.preset}, dir ${env.services.campaignDir}`);
+    say(`${created ? 'campaign' : 'resuming campaign'} ${campaign.name} (id ${campaign.id}): model ${campaign.model_name} ${campaign.model_sha256.slice(0, 12)}…, preset ${campaign.preset}, ${env.services.embeddedPostgres ? `dir ${env.services.campaignDir}` : 'store DATABASE_URL'}`);
     if (files.length) {
       const ing = await ingest(env.store, campaign.id, campaign.partitions, files);
       if (ing.newItems > 0 || created)

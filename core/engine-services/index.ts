@@ -32,6 +32,19 @@ export async function ensureServices(campaignDir: string, opts: { log?: (m: stri
   const envDb = process.env['DATABASE_URL'];
   const envTemporal = process.env['TEMPORAL_ADDRESS'];
   const wantTemporal = opts.temporal ?? true;
+  if (envDb && (envTemporal || !wantTemporal)) {
+    // nothing embedded: no lock, no campaign directory needed
+    return {
+      campaignDir: dir,
+      databaseUrl: envDb,
+      temporalAddress: envTemporal ?? '',
+      startedPostgres: false,
+      startedTemporal: false,
+      embeddedPostgres: false,
+      embeddedTemporal: false,
+      async stop() {},
+    };
+  }
   return withLock(resolve(dir, '.services.lock'), async () => {
     let databaseUrl = envDb ?? '';
     let startedPostgres = false;
