@@ -2,8 +2,8 @@
 // worker threads (activities/compute/thread.ts) so CPU-heavy JavaScript never blocks the
 // activity worker's event loop (heartbeats, other activities).
 //
-// Each function calls the real core/ implementation. A model whose core/ loader has not landed
-// says so with a StepNotAvailable error (a fault, not a result) — marked TODO below.
+// Each function calls the real core/ implementation. A model whose loader is absent from the
+// build says so with a StepNotAvailable error (a fault, not a result).
 import { SoftmodeInputError } from '../../core/errors.js';
 import type { Potential } from '../../core/potential/types.js';
 import { pairPotential } from '../../core/potential/pair.js';
@@ -35,10 +35,10 @@ export function fromJson(j: StructureJson): Structure {
   return makeStructure({ lattice: j.lattice, frac: j.frac, numbers: j.numbers, ...(j.name !== undefined ? { name: j.name } : {}) });
 }
 
-/** A step whose core/ implementation has not landed: a deployment fault, never a result. */
+/** A step whose core/ implementation is absent from this build: a deployment fault, never a result. */
 export class StepNotAvailableError extends Error {
   constructor(what: string) {
-    super(`TODO: ${what} is not available in this build`);
+    super(`${what} is not available in this build`);
     this.name = 'StepNotAvailable';
   }
 }
@@ -62,7 +62,9 @@ export function loadModel(name: string): Promise<Potential> {
 
 async function loadModelUncached(name: string): Promise<Potential> {
   if (name === 'lennard-jones' || name === 'morse') return pairPotential(name);
-  // TODO(E): CHGNet via core/potential/index.ts loadPotential once it lands.
+  // ML models (CHGNet ONNX) through core/potential/index.ts loadPotential, imported lazily so
+  // that the classical potentials work in builds without onnxruntime. One intra-op thread per
+  // compute thread: the inference slots (one per core) are the parallelism.
   const mod = await optionalImport<{ loadPotential?: (name: string, opts?: Record<string, unknown>) => Promise<Potential> }>('../../core/potential/index.js');
   if (!mod?.loadPotential) throw new StepNotAvailableError(`model '${name}' (core/potential/index.ts loadPotential)`);
   return mod.loadPotential(name, { threads: 1 });
