@@ -21,7 +21,14 @@ export class DynamicalMatrix {
   /** 3·np */
   readonly dim: number;
   readonly np: number;
-  private readonly pairs: { i: number; j: number; k: number; fcOffset: number; massInv: number; mult: number; vecOffset: number }[];
+  // One entry per (primitive atom i, supercell atom k): target block (i, j = s2p(k)), the
+  // mass-scaled force-constant block Φ(p2s(i), k)/√(m_i m_j)/M_ki and its image vectors.
+  private readonly npairs: number;
+  private readonly pairRow: Int32Array; // 3i
+  private readonly pairCol: Int32Array; // 3j
+  private readonly pairFc: Float64Array; // 9 per pair
+  private readonly pairMult: Int32Array;
+  private readonly pairVec: Int32Array; // offset into svecs.vecs
 
   constructor(
     readonly fc: ForceConstants,
@@ -37,20 +44,26 @@ export class DynamicalMatrix {
     if (masses.length !== np || masses.some((m) => !(m > 0))) throw new SoftmodeInputError('invalid_argument', 'need one positive mass per primitive atom');
     this.np = np;
     this.dim = 3 * np;
-    this.pairs = [];
+    const N = np * ns;
+    this.npairs = N;
+    this.pairRow = new Int32Array(N);
+    this.pairCol = new Int32Array(N);
+    this.pairFc = new Float64Array(9 * N);
+    this.pairMult = new Int32Array(N);
+    this.pairVec = new Int32Array(N);
+    let t = 0;
     for (let i = 0; i < np; i++)
-      for (let k = 0; k < ns; k++) {
+      for (let k = 0; k < ns; k++, t++) {
         const j = prim.s2pIndex[k]!;
         const p = k * np + i;
-        this.pairs.push({
-          i,
-          j,
-          k,
-          fcOffset: (prim.p2s[i]! * ns + k) * 9,
-          massInv: 1 / Math.sqrt(masses[i]! * masses[j]!),
-          mult: svecs.multiplicity[p]!,
-          vecOffset: svecs.offset[p]! * 3,
-        });
+        const mult = svecs.multiplicity[p]!;
+        const scale = 1 / Math.sqrt(masses[i]! * masses[j]!) / mult;
+        const fo = (prim.p2s[i]! * ns + k) * 9;
+        for (let e = 0; e < 9; e++) this.pairFc[9 * t + e] = fc.data[fo + e]! * scale;
+        this.pairRow[t] = 3 * i;
+        this.pairCol[t] = 3 * j;
+        this.pairMult[t] = mult;
+        this.pairVec[t] = svecs.offset[p]! * 3;
       }
   }
 
@@ -59,36 +72,35 @@ export class DynamicalMatrix {
     const n = this.dim;
     const re = new Float64Array(n * n);
     const im = new Float64Array(n * n);
-    const fc = this.fc.data;
     const v = this.svecs.vecs;
+    const F = this.pairFc;
     const q0 = 2 * Math.PI * q[0]!;
     const q1 = 2 * Math.PI * q[1]!;
     const q2 = 2 * Math.PI * q[2]!;
-    for (const p of this.pairs) {
+    for (let t = 0; t < this.npairs; t++) {
       let cr = 0;
       let ci = 0;
-      for (let m = 0; m < p.mult; m++) {
-        const o = p.vecOffset + 3 * m;
+      const mult = this.pairMult[t]!;
+      let o = this.pairVec[t]!;
+      for (let m = 0; m < mult; m++, o += 3) {
         const ph = q0 * v[o]! + q1 * v[o + 1]! + q2 * v[o + 2]!;
         cr += Math.cos(ph);
         ci += Math.sin(ph);
       }
-      const s = p.massInv / p.mult;
-      cr *= s;
-      ci *= s;
+      const f = 9 * t;
+      const r0 = this.pairRow[t]! * n + this.pairCol[t]!;
       for (let a = 0; a < 3; a++) {
-        const row = (3 * p.i + a) * n + 3 * p.j;
-        const fo = p.fcOffset + 3 * a;
+        const row = r0 + a * n;
+        const fa = f + 3 * a;
         for (let b = 0; b < 3; b++) {
-          const f = fc[fo + b]!;
-          re[row + b] = re[row + b]! + f * cr;
-          im[row + b] = im[row + b]! + f * ci;
+          const x = F[fa + b]!;
+          re[row + b] = re[row + b]! + x * cr;
+          im[row + b] = im[row + b]! + x * ci;
         }
       }
     }
     // make Hermitian: (D + D†)/2
     for (let r = 0; r < n; r++) {
-      re[r * n + r] = re[r * n + r]!;
       im[r * n + r] = 0;
       for (let c = 0; c < r; c++) {
         const ar = (re[r * n + c]! + re[c * n + r]!) / 2;

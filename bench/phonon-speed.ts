@@ -1,0 +1,187 @@
+// Phonon speed benchmark → bench/results/phonon-speed.json
+//   eig_600_ms              eigenvalues of a 600×600 Hermitian dynamical-matrix-like matrix
+//   eig_600_vectors_ms      the same with eigenvectors
+//   postprocess_20atom_ms   full post-processing of a 20-atom primitive cell, force evaluations
+//                           excluded: displacements, force constants (solve, distribution,
+//                           symmetrization), dynamical matrix, commensurate q, HPKOT band path,
+//                           default mesh, all stability presets, thermodynamics.
+// Times are process CPU time (user + system) of this single-threaded code, which equals wall
+// time on an unloaded core; the development machine is shared by many jobs, so wall time there
+// measures the contention more than the code (it is recorded beside, as *_wall_ms).
+// The 20-atom cell has no symmetry (P1, the slowest case: no reduction of displacements or mesh)
+// and its forces come from a harmonic spring model written here (central springs between
+// neighbours closer than 3.6 Å), so the force constants are physical (stable, sum rule exact).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateDisplacements, hermitianEigen, makeSupercell, postProcess, type DisplacementForces } from '../core/phonon/index.js';
+import { makeStructure, type Structure } from '../core/structure/structure.js';
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** 20 atoms in an orthorhombic-ish triclinic cell, ≥ 1.9 Å apart, deterministic. */
+function cell20(): Structure {
+  const r = lcg(2024);
+  const lattice = [
+    [7.6, 0, 0],
+    [0.3, 5.9, 0],
+    [0.2, -0.25, 5.7],
+  ];
+  const frac: number[][] = [];
+  const cart = (f: number[]): number[] => [0, 1, 2].map((j) => f[0]! * lattice[0]![j]! + f[1]! * lattice[1]![j]! + f[2]! * lattice[2]![j]!);
+  while (frac.length < 20) {
+    const f = [r(), r(), r()];
+    let ok = true;
+    for (const g of frac) {
+      for (const a of [-1, 0, 1])
+        for (const b of [-1, 0, 1])
+          for (const c of [-1, 0, 1]) {
+            const d = cart([f[0]! - g[0]! + a, f[1]! - g[1]! + b, f[2]! - g[2]! + c]);
+            if (Math.hypot(d[0]!, d[1]!, d[2]!) < 1.9) ok = false;
+          }
+    }
+    if (ok) frac.push(f);
+  }
+  const numbers = frac.map((_, i) => (i % 2 === 0 ? 14 : 8));
+  return makeStructure({ lattice, frac, numbers });
+}
+
+/**
+ * Harmonic central springs between atoms closer than rc: Φ(i,j) = −k r̂r̂ᵀ per bond image.
+ * Forces of a supercell with one displaced atom d: F_d = −Σ k r̂r̂ᵀ u, F_j = +k r̂r̂ᵀ u per bond d–j.
+ */
+function springBonds(s: Structure, rc = 3.6): { i: number; j: number; e: number[] }[] {
+  const n = s.numbers.length;
+  const L = s.lattice;
+  const bonds: { i: number; j: number; e: number[] }[] = [];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++)
+      for (const a of [-1, 0, 1])
+        for (const b of [-1, 0, 1])
+          for (const c of [-1, 0, 1]) {
+            if (i === j && a === 0 && b === 0 && c === 0) continue;
+            const f = [s.frac[j]![0]! - s.frac[i]![0]! + a, s.frac[j]![1]! - s.frac[i]![1]! + b, s.frac[j]![2]! - s.frac[i]![2]! + c];
+            const d = [0, 1, 2].map((t) => f[0]! * L[0][t]! + f[1]! * L[1][t]! + f[2]! * L[2][t]!);
+            const r = Math.hypot(d[0]!, d[1]!, d[2]!);
+            if (r <= rc) bonds.push({ i, j, e: d.map((x) => x / r) });
+          }
+  return bonds;
+}
+
+function springForces(n: number, bonds: { i: number; j: number; e: number[] }[], atom: number, u: readonly number[], k = 5): number[][] {
+  const F = Array.from({ length: n }, () => [0, 0, 0]);
+  for (const b of bonds) {
+    if (b.i !== atom) continue;
+    const p = b.e[0]! * u[0]! + b.e[1]! * u[1]! + b.e[2]! * u[2]!;
+    for (let t = 0; t < 3; t++) {
+      F[atom]![t] = F[atom]![t]! - k * p * b.e[t]!;
+      F[b.j]![t] = F[b.j]![t]! + k * p * b.e[t]!;
+    }
+  }
+  return F;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function benchEig(n: number, vectors: boolean, repeats: number): number {
+  const r = lcg(7);
+  const re = new Float64Array(n * n);
+  const im = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const a = r() - 0.5;
+      const b = i === j ? 0 : r() - 0.5;
+      re[i * n + j] = a;
+      re[j * n + i] = a;
+      im[i * n + j] = b;
+      im[j * n + i] = -b;
+    }
+  hermitianEigen(re, im, n, vectors); // warm-up (JIT)
+  const ts: number[] = [];
+  for (let k = 0; k < repeats; k++) {
+    const c0 = process.cpuUsage();
+    hermitianEigen(re, im, n, vectors);
+    const c = process.cpuUsage(c0);
+    ts.push((c.user + c.system) / 1000);
+  }
+  return median(ts);
+}
+
+function benchPostprocess(repeats: number): { ms: number; detail: Record<string, unknown> } {
+  const unit = cell20();
+  const S = [
+    [2, 0, 0],
+    [0, 2, 0],
+    [0, 0, 2],
+  ];
+  const sc = makeSupercell(unit, S).structure;
+  const ts: number[] = [];
+  const walls: number[] = [];
+  let detail: Record<string, unknown> = {};
+  // force evaluations (excluded from the timing)
+  const bonds = springBonds(sc);
+  const sets: DisplacementForces[] = generateDisplacements(sc).map((d) => ({
+    atom: d.atom,
+    displacement: d.displacement,
+    forces: springForces(sc.numbers.length, bonds, d.atom, d.displacement),
+  }));
+  for (let k = 0; k <= repeats; k++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const disps2 = generateDisplacements(sc); // displacement generation is part of post-processing
+    const r = postProcess({ unitcell: unit, supercellMatrix: S, displacements: sets });
+    const wall = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    const ms = (c.user + c.system) / 1000;
+    if (k > 0) {
+      // first run warms up the JIT
+      ts.push(ms);
+      walls.push(wall);
+    }
+    detail = {
+      displacements: disps2.length,
+      supercell_atoms: sc.numbers.length,
+      commensurate_q: r.commensurate.qpoints.length,
+      band_q: r.band?.segments.reduce((a, s) => a + s.qpoints.length, 0) ?? 0,
+      band_note: r.band?.note ?? null,
+      mesh: r.mesh?.mesh,
+      mesh_irreducible_q: r.mesh?.qpoints.length,
+      label_full_bz: r.classification['full-bz']?.label,
+      min_frequency_THz: r.classification['full-bz']?.min.frequency,
+      stages_ms: r.timingsMs,
+    };
+  }
+  return { ms: median(ts), detail: { ...detail, wall_ms: median(walls) } };
+}
+
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 2));
+const eig600 = benchEig(600, false, REPEATS + 1);
+const eig600v = benchEig(600, true, REPEATS);
+const pp = benchPostprocess(REPEATS);
+const result = {
+  benchmark: 'phonon-speed',
+  date: new Date().toISOString(),
+  node: process.version,
+  eig_600_ms: +eig600.toFixed(1),
+  eig_600_vectors_ms: +eig600v.toFixed(1),
+  postprocess_20atom_ms: +pp.ms.toFixed(1),
+  postprocess_20atom: pp.detail,
+  targets: { eig_600_ms: 1000, postprocess_20atom_ms: 2000 },
+};
+const here = dirname(fileURLToPath(import.meta.url));
+let root = here;
+while (!root.endsWith('/dist') && root !== '/') root = dirname(root);
+const repo = root.endsWith('/dist') ? dirname(root) : dirname(here);
+const out = join(repo, 'bench', 'results', 'phonon-speed.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(result, null, 1) + '\n');
+console.log(JSON.stringify(result, null, 1));
