@@ -25,7 +25,9 @@ Graph inputs (all indices global over the batch, int64):
   triplets       [T,5]    bond graph rows (center atom, undirected i, directed i,
                           undirected j, directed j), CHGNet's column order
 Outputs: energy [B] (eV, total), forces [N,3] (eV/Å), stress [B,3,3] (eV/Å³, ASE sign:
-(1/V)·∂E/∂ε with L' = L(I+ε); CHGNet's own 's' is this times 160.21766208, in GPa).
+(1/|V|)·∂E/∂ε with L' = L(I+ε); CHGNet's own 's' is this times 160.21766208, in GPa,
+for right-handed lattices; CHGNet divides by the signed volume, so for a left-handed lattice its
+stress has the opposite sign).
 """
 
 from __future__ import annotations
@@ -293,7 +295,9 @@ class ChgnetEFS(nn.Module):
             # in CHGNet), and the total derivative with respect to the strain
             grad_pos, grad_strain = torch.autograd.grad(energy.sum(), [positions, strain])
         forces = -grad_pos
-        stress = grad_strain / lattice_volumes(lattice)[:, None, None]
+        # |V|: CHGNet divides by the signed triple product, which flips its stress for a
+        # left-handed lattice; the physical stress uses the volume
+        stress = grad_strain / torch.abs(lattice_volumes(lattice))[:, None, None]
         return energy, forces, stress
 
 

@@ -79,8 +79,11 @@ def example_structures():
     )
     cs = Structure(Lattice.cubic(6.14), ["Cs", "Cs"], [[0, 0, 0], [0.5, 0.5, 0.5]])  # no bond < 3 Å
     mono = Structure(Lattice.from_parameters(3.1, 3.3, 3.6, 81, 97, 112), ["Al"], [[0.1, 0.2, 0.3]])
+    # left-handed lattice (rows b, a, c of a triclinic cell): checks the |V| in the stress
+    lh = Lattice.from_parameters(4.1, 4.4, 4.8, 84, 95, 103).matrix[[1, 0, 2]]
+    left = Structure(Lattice(lh), ["Mg", "O", "O"], [[0.1, 0.1, 0.1], [0.55, 0.5, 0.45], [0.2, 0.6, 0.7]])
     out = []
-    for s, sigma in [(si, 0.06), (nacl, 0.04), (tio2, 0.05), (lifepo, 0.03), (cs, 0.05), (mono, 0.0)]:
+    for s, sigma in [(si, 0.06), (nacl, 0.04), (tio2, 0.05), (lifepo, 0.03), (cs, 0.05), (mono, 0.0), (left, 0.02)]:
         cart = s.cart_coords + rng.normal(0, sigma, (len(s), 3)) if sigma else s.cart_coords
         frac = cart @ np.linalg.inv(s.lattice.matrix)
         # a small strain so stresses are non-trivial
@@ -92,13 +95,17 @@ def example_structures():
 
 def torch_reference(model, graphs):
     """CHGNet's own prediction: total energy (eV), forces (eV/Å), stress (eV/Å³, ASE sign)."""
+    import torch
+
     preds = model.predict_graph(graphs, task="efs", batch_size=16)
     if not isinstance(preds, list):
         preds = [preds]
     out = []
     for g, p in zip(graphs, preds):
         n = int(g.atomic_number.shape[0])
-        out.append((float(p["e"]) * n, p["f"].astype("float64"), p["s"].astype("float64") / GPA_PER_EV_A3))
+        # CHGNet divides by the signed volume: undo that for left-handed lattices
+        sign = 1.0 if float(torch.det(g.lattice.detach().double())) > 0 else -1.0
+        out.append((float(p["e"]) * n, p["f"].astype("float64"), sign * p["s"].astype("float64") / GPA_PER_EV_A3))
     return out
 
 
@@ -309,8 +316,9 @@ def main() -> int:
             "energy": ["float", ["n_structures"], "total energy, eV"],
             "forces": ["float", ["n_atoms", 3], "-dE/dr, eV/A"],
             "stress": ["float", ["n_structures", 3, 3],
-                       "(1/V) dE/d(strain) with L' = L(I + strain), eV/A^3, ASE sign (tensile positive); "
-                       "CHGNet's 's' output is this x 160.21766208 GPa"],
+                       "(1/|V|) dE/d(strain) with L' = L(I + strain), eV/A^3, ASE sign (tensile positive); "
+                       "CHGNet's 's' output is this x 160.21766208 GPa (for a left-handed lattice "
+                       "CHGNet divides by the signed volume and flips the sign; this graph does not)"],
         },
         "precision_note": "float is float32 in model.onnx and float64 in model-float64.onnx. The float64 "
         "graph has the same weights (cast up); it removes float32 rounding noise of the graph itself.",

@@ -1,0 +1,240 @@
+// CHGNet 0.3.0 in onnxruntime-node against PyTorch CHGNet's recorded answers
+// (test/fixtures/chgnet-0.3.0-reference.json, made by tools/export/make_chgnet_fixture.py),
+// plus finite differences, determinism, batching and the model-integrity checks.
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SoftmodeInputError } from '../core/errors.js';
+import { buildChgnetGraph } from '../core/potential/graph-chgnet.js';
+import { loadPotential } from '../core/potential/index.js';
+import { ModelIntegrityError, OnnxPotential } from '../core/potential/onnx-potential.js';
+import { makeStructure, type Structure } from '../core/structure/structure.js';
+import { REPO_ROOT } from './helpers.js';
+
+interface RefResult {
+  energy: number;
+  forces: number[][];
+  stress: number[][];
+}
+interface FixtureItem {
+  name: string;
+  structure: { lattice: number[][]; frac: number[][]; numbers: number[] };
+  graph: { num_edges: number; num_triplets: number; edges: number[][]; triplets: number[][]; bonds: number[][][] };
+  pytorch_float32: RefResult;
+  pytorch_float64: RefResult;
+}
+const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/chgnet-0.3.0-reference.json'), 'utf8')) as {
+  structures: FixtureItem[];
+  checkpoint_sha256: string;
+};
+const items = fixture.structures;
+const structures: Structure[] = items.map((it) => makeStructure({ ...it.structure, name: it.name }));
+const MODEL_DIR = join(REPO_ROOT, 'models/chgnet-0.3.0');
+
+function maxDiff(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): number {
+  let m = 0;
+  a.forEach((r, i) => r.forEach((x, k) => (m = Math.max(m, Math.abs(x - b[i]![k]!)))));
+  return m;
+}
+
+describe('CHGNet graph (TypeScript) = CHGNet converter graph', () => {
+  for (const it0 of items) {
+    it(`${it0.name}: same directed edges, bond pairing and triplets`, () => {
+      const s = structures[items.indexOf(it0)]!;
+      const g = buildChgnetGraph(s);
+      const E = g.edgeCenter.length;
+      const edge = (k: number) => [g.edgeCenter[k]!, g.edgeNeighbour[k]!, g.edgeImage[3 * k]!, g.edgeImage[3 * k + 1]!, g.edgeImage[3 * k + 2]!];
+      const key = (x: readonly number[]) => x.join(',');
+      const ours = new Set(Array.from({ length: E }, (_, k) => key(edge(k))));
+      const theirs = new Set(it0.graph.edges.map(key));
+      expect(E).toBe(it0.graph.num_edges);
+      expect([...theirs].filter((x) => !ours.has(x))).toEqual([]);
+      expect(ours.size).toBe(E);
+      // undirected pairing: each bond = the same two directed edges
+      const bondsOurs = new Set<string>();
+      for (let u = 0; u < g.undirectedToDirected.length; u++) {
+        const pair: string[] = [];
+        for (let k = 0; k < E; k++) if (g.directedToUndirected[k] === u) pair.push(key(edge(k)));
+        bondsOurs.add(pair.sort().join('|'));
+      }
+      const bondsTheirs = new Set(it0.graph.bonds.map((p) => p.map(key).sort().join('|')));
+      expect(bondsOurs).toEqual(bondsTheirs);
+      // triplets as (centre, leg 1, leg 2) named by neighbour and image
+      const T = g.triplets.length / 5;
+      expect(T).toBe(it0.graph.num_triplets);
+      const tripOurs = new Set<string>();
+      for (let t = 0; t < T; t++) {
+        const [c, ui, di, uj, dj] = Array.from(g.triplets.subarray(5 * t, 5 * t + 5));
+        expect(g.directedToUndirected[di!]).toBe(ui);
+        expect(g.directedToUndirected[dj!]).toBe(uj);
+        const a = edge(di!);
+        const b = edge(dj!);
+        expect(a[0]).toBe(c);
+        expect(b[0]).toBe(c);
+        tripOurs.add(key([c!, ...a.slice(1), ...b.slice(1)]));
+      }
+      expect(tripOurs).toEqual(new Set(it0.graph.triplets.map(key)));
+    });
+  }
+});
+
+describe('CHGNet 0.3.0 ONNX vs PyTorch CHGNet', () => {
+  let p64: OnnxPotential;
+  let p32: OnnxPotential;
+  beforeAll(async () => {
+    p64 = await OnnxPotential.load('chgnet-0.3.0', { precision: 'float64', threads: 1 });
+    p32 = await OnnxPotential.load('chgnet-0.3.0', { precision: 'float32', threads: 1 });
+  });
+  afterAll(async () => {
+    await p64?.dispose();
+    await p32?.dispose();
+  });
+
+  it('identity names the model, the checkpoint and the precision', () => {
+    expect(p64.identity).toEqual({ model: 'chgnet-0.3.0', checkpointSha256: fixture.checkpoint_sha256, precision: 'float64' });
+    expect(p32.identity.precision).toBe('float32');
+    expect(p64.supportedElements.has(1) && p64.supportedElements.has(94) && !p64.supportedElements.has(95)).toBe(true);
+  });
+
+  it('float64 graph reproduces PyTorch CHGNet in float64 (batched)', async () => {
+    const res = await p64.evaluate(structures);
+    items.forEach((it0, i) => {
+      const r = res[i]!;
+      const n = it0.structure.numbers.length;
+      const ref = it0.pytorch_float64;
+      expect(Math.abs(r.energy - ref.energy) / n).toBeLessThan(1e-10);
+      expect(maxDiff(r.forces, ref.forces)).toBeLessThan(1e-9);
+      expect(maxDiff(r.stress, ref.stress)).toBeLessThan(1e-10);
+    });
+  });
+
+  it('float32 graph agrees with PyTorch CHGNet float32 to float32 rounding', async () => {
+    const res = await p32.evaluate(structures);
+    items.forEach((it0, i) => {
+      const r = res[i]!;
+      const n = it0.structure.numbers.length;
+      const ref = it0.pytorch_float32;
+      expect(Math.abs(r.energy - ref.energy) / n).toBeLessThan(2e-5);
+      // float32 forces: 1e-5..1e-4 eV/Å rounding (acos' derivative near collinear triplets)
+      expect(maxDiff(r.forces, ref.forces)).toBeLessThan(3e-4);
+      expect(maxDiff(r.stress, ref.stress)).toBeLessThan(1e-5);
+    });
+  });
+
+  it('one structure per run gives the batched answer', async () => {
+    const batched = await p64.evaluate(structures);
+    for (let i = 0; i < structures.length; i++) {
+      const [one] = await p64.evaluate([structures[i]!]);
+      expect(Math.abs(one!.energy - batched[i]!.energy)).toBeLessThan(1e-11);
+      expect(maxDiff(one!.forces, batched[i]!.forces)).toBeLessThan(1e-11);
+    }
+  });
+
+  it('forces are −∂E/∂r and stress is (1/V)·∂E/∂ε (central differences, float64 graph)', async () => {
+    const h = 1e-4; // Å and strain
+    for (const idx of [0, 3, 6]) {
+      const s = structures[idx]!;
+      const L = s.lattice;
+      const cart = s.frac.map((f) => [0, 1, 2].map((k) => f[0] * L[0][k] + f[1] * L[1][k] + f[2] * L[2][k]));
+      const probes: Structure[] = [];
+      const comps: [number, number][] = [];
+      for (let i = 0; i < Math.min(cart.length, 4); i++)
+        for (let k = 0; k < 3; k++) {
+          comps.push([i, k]);
+          for (const sgn of [1, -1]) {
+            const c2 = cart.map((p) => [...p]);
+            c2[i]![k]! += sgn * h;
+            probes.push(makeStructure({ lattice: L, cart: c2, numbers: s.numbers }));
+          }
+        }
+      const strains: [number, number][] = [[0, 0], [1, 1], [2, 2], [0, 1], [1, 2], [2, 0]];
+      for (const [a, b] of strains)
+        for (const sgn of [1, -1]) {
+          // L' = L (I + ε) with ε = ±h e_a e_bᵀ, fractional positions fixed
+          const L2 = L.map((row) => {
+            const r = [...row];
+            r[b] = r[b]! + sgn * h * row[a]!;
+            return r;
+          });
+          probes.push(makeStructure({ lattice: L2, frac: s.frac, numbers: s.numbers }));
+        }
+      const [base, ...res] = await p64.evaluate([s, ...probes]);
+      const V = Math.abs(
+        L[0][0] * (L[1][1] * L[2][2] - L[1][2] * L[2][1]) - L[0][1] * (L[1][0] * L[2][2] - L[1][2] * L[2][0]) + L[0][2] * (L[1][0] * L[2][1] - L[1][1] * L[2][0]),
+      );
+      let fScale = 0;
+      let fErr = 0;
+      comps.forEach(([i, k], q) => {
+        const fd = -(res[2 * q]!.energy - res[2 * q + 1]!.energy) / (2 * h);
+        fErr = Math.max(fErr, Math.abs(fd - base!.forces[i]![k]!));
+        fScale = Math.max(fScale, Math.abs(fd));
+      });
+      expect(fErr / Math.max(fScale, 1e-2)).toBeLessThan(1e-3);
+      let sScale = 0;
+      let sErr = 0;
+      const off = 2 * comps.length;
+      strains.forEach(([a, b], q) => {
+        const fd = (res[off + 2 * q]!.energy - res[off + 2 * q + 1]!.energy) / (2 * h) / V;
+        sErr = Math.max(sErr, Math.abs(fd - base!.stress[a]![b]!));
+        sScale = Math.max(sScale, Math.abs(fd));
+      });
+      expect(sErr / Math.max(sScale, 1e-3)).toBeLessThan(1e-3);
+    }
+  });
+
+  it('loadPotential resolves names and precisions', async () => {
+    const p = await loadPotential('chgnet-0.3.0-float32', { threads: 1 });
+    expect(p.identity.precision).toBe('float32');
+    await p.dispose?.();
+    await expect(loadPotential('chgnet-9.9.9')).rejects.toBeInstanceOf(SoftmodeInputError);
+    await expect(loadPotential('chgnet-0.3.0-float32', { precision: 'float64' })).rejects.toBeInstanceOf(SoftmodeInputError);
+    const lj = await loadPotential('lennard-jones');
+    expect(lj.identity.model).toContain('lennard-jones');
+  });
+
+  it('refuses elements outside 1..94 and isolated atoms with typed errors', async () => {
+    const bad = makeStructure({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], frac: [[0, 0, 0]], numbers: [95] });
+    await expect(p64.evaluate([bad])).rejects.toMatchObject({ name: 'SoftmodeInputError', code: 'unsupported_element' });
+    const lonely = makeStructure({ lattice: [[12, 0, 0], [0, 12, 0], [0, 0, 12]], frac: [[0, 0, 0], [0.5, 0.5, 0.5]], numbers: [14, 14] });
+    await expect(p64.evaluate([lonely])).rejects.toMatchObject({ name: 'SoftmodeInputError', code: 'invalid_argument' });
+  });
+});
+
+describe('determinism and integrity', () => {
+  it('20 runs with 2 threads give bit-identical outputs (both precisions)', async () => {
+    for (const precision of ['float64', 'float32'] as const) {
+      const p = await OnnxPotential.load('chgnet-0.3.0', { precision, threads: 2 });
+      try {
+        const some = structures.slice(0, 4);
+        const first = await p.evaluate(some);
+        for (let r = 1; r < 20; r++) {
+          const again = await p.evaluate(some);
+          again.forEach((x, i) => {
+            expect(x.energy).toBe(first[i]!.energy);
+            expect(x.forces).toEqual(first[i]!.forces);
+            expect(x.stress).toEqual(first[i]!.stress);
+          });
+        }
+      } finally {
+        await p.dispose();
+      }
+    }
+  });
+
+  it('a model file whose sha256 differs from the manifest is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'softmode-model-'));
+    try {
+      const manifest = JSON.parse(readFileSync(join(MODEL_DIR, 'manifest.json'), 'utf8'));
+      symlinkSync(join(MODEL_DIR, manifest.files.float32.path), join(dir, manifest.files.float32.path));
+      copyFileSync(join(MODEL_DIR, 'LICENSE-CHGNet'), join(dir, 'LICENSE-CHGNet'));
+      manifest.files.float32.sha256 = '0'.repeat(64);
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+      const err = await OnnxPotential.load('chgnet-0.3.0', { modelDir: dir, precision: 'float32' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelIntegrityError);
+      expect((err as ModelIntegrityError).code).toBe('model_checksum_mismatch');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
