@@ -1,0 +1,167 @@
+// ML-potential speed: ms per evaluation (energy + forces + stress) of CHGNet 0.3.0 as ONNX in
+// Node (onnxruntime-node, CPU) vs PyTorch CHGNet eager, same machine, same run, equal threads.
+//
+//   npm run bench:mlip
+//   node dist/bench/mlip-speed.js [--threads 1,2] [--sizes 8,64,216,512] [--reps 3]
+//
+// Cells: diamond Si supercells (1³, 2³, 3³, 4³ conventional cells = 8, 64, 216, 512 atoms),
+// rattled 0.03 Å (fixed seed); a batch holds differently rattled copies. For each case:
+//   onnx_ms   OnnxPotential.evaluate(batch) per call: TS graph build + onnxruntime run + unpack
+//   torch_ms  CHGNet.predict_structure(batch, task='efs') per call: pymatgen/cython graph +
+//             eager forward + autograd forces/stress (tools/export/chgnet_speed.py)
+//   ratio     torch_ms / onnx_ms (> 1: ONNX faster)
+// plus the model-only parts (onnx_run_ms on prebuilt graphs, torch_forward_ms on prebuilt
+// CrystalGraphs). PyTorch runs float32 (CHGNet's only precision); ONNX runs both graphs.
+// Medians of `reps` calls after a warm-up. Writes bench/results/mlip-speed.json.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { OnnxPotential, repoRoot } from '../core/potential/onnx-potential.js';
+import { makeStructure, type Structure } from '../core/structure/structure.js';
+
+const root = repoRoot();
+const { values: args } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '1,2' },
+    sizes: { type: 'string', default: '8,64,216,512' },
+    reps: { type: 'string', default: '3' },
+  },
+});
+const threadList = String(args.threads).split(',').map(Number);
+const sizes = String(args.sizes).split(',').map(Number);
+const reps = Number(args.reps);
+const BATCH: Record<number, number> = { 8: 8, 64: 8, 216: 4, 512: 2 };
+
+/** Deterministic normal deviates (mulberry32 + Box-Muller). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  const uni = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - uni())) * Math.cos(2 * Math.PI * uni());
+}
+
+function siliconSupercell(atoms: number, seed: number): Structure {
+  const n = Math.round(Math.cbrt(atoms / 8));
+  if (8 * n ** 3 !== atoms) throw new Error(`${atoms} is not 8·n³`);
+  const a = 5.43;
+  const basis = [[0, 0, 0], [0.25, 0.25, 0.25], [0.5, 0.5, 0], [0.75, 0.75, 0.25], [0.5, 0, 0.5], [0.75, 0.25, 0.75], [0, 0.5, 0.5], [0.25, 0.75, 0.75]];
+  const g = rng(seed);
+  const cart: number[][] = [];
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++)
+      for (let k = 0; k < n; k++)
+        for (const b of basis) cart.push([(b[0]! + i) * a + 0.03 * g(), (b[1]! + j) * a + 0.03 * g(), (b[2]! + k) * a + 0.03 * g()]);
+  return makeStructure({ lattice: [[n * a, 0, 0], [0, n * a, 0], [0, 0, n * a]], cart, numbers: cart.map(() => 14), name: `Si${atoms}` });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function timeIt(fn: () => Promise<unknown> | unknown, n: number): Promise<number> {
+  await fn();
+  const ts: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push(performance.now() - t0);
+  }
+  return median(ts);
+}
+
+interface CaseSpec {
+  atoms: number;
+  batch: number;
+  threads: number;
+  reps: number;
+  structures: Structure[];
+}
+
+async function main(): Promise<void> {
+  const load0 = loadavg();
+  const specs: CaseSpec[] = [];
+  for (const threads of threadList)
+    for (const atoms of sizes)
+      for (const batch of [1, BATCH[atoms] ?? 2]) {
+        const structures = Array.from({ length: batch }, (_, b) => siliconSupercell(atoms, 1000 * atoms + b));
+        specs.push({ atoms, batch, threads, reps: atoms * batch >= 1024 ? Math.max(1, reps - 1) : reps, structures });
+      }
+
+  // PyTorch side first, same run
+  const cacheDir = join(root, 'tools/export/.cache');
+  mkdirSync(cacheDir, { recursive: true });
+  const casesPath = join(cacheDir, 'mlip-speed-cases.json');
+  const torchPath = join(cacheDir, 'mlip-speed-torch.json');
+  writeFileSync(
+    casesPath,
+    JSON.stringify({
+      cases: specs.map((c) => ({
+        atoms: c.atoms,
+        batch: c.batch,
+        threads: c.threads,
+        reps: c.reps,
+        structures: c.structures.map((s) => ({ lattice: s.lattice, frac: s.frac, numbers: s.numbers })),
+      })),
+    }),
+  );
+  execFileSync(join(root, 'tools/.venv/bin/python'), [join(root, 'tools/export/chgnet_speed.py'), casesPath, torchPath], { stdio: 'inherit' });
+  const torch = JSON.parse(readFileSync(torchPath, 'utf8')) as { torch: string; cases: { atoms: number; batch: number; threads: number; total_ms: number; forward_ms: number }[] };
+
+  const cases: Record<string, unknown>[] = [];
+  for (const precision of ['float32', 'float64'] as const)
+    for (const threads of threadList) {
+      const pot = await OnnxPotential.load('chgnet-0.3.0', { precision, threads });
+      for (const c of specs.filter((x) => x.threads === threads)) {
+        const onnxMs = await timeIt(() => pot.evaluate(c.structures), c.reps);
+        const graphs = pot.buildGraphs(c.structures);
+        const graphMs = await timeIt(() => pot.buildGraphs(c.structures), c.reps);
+        const runMs = await timeIt(() => pot.evaluateGraphs(graphs), c.reps);
+        const t = torch.cases.find((x) => x.atoms === c.atoms && x.batch === c.batch && x.threads === c.threads)!;
+        const row = {
+          atoms: c.atoms,
+          batch: c.batch,
+          threads,
+          precision,
+          onnx_ms: onnxMs,
+          torch_ms: t.total_ms,
+          ratio: t.total_ms / onnxMs,
+          onnx_graph_ms: graphMs,
+          onnx_run_ms: runMs,
+          torch_forward_ms: t.forward_ms,
+          ratio_model_only: t.forward_ms / runMs,
+          edges: graphs.reduce((a, g) => a + g.edgeCenter.length, 0),
+          triplets: graphs.reduce((a, g) => a + g.triplets.length / 5, 0),
+        };
+        cases.push(row);
+        console.log(JSON.stringify(row));
+      }
+      await pot.dispose();
+    }
+  const out = {
+    description:
+      'ms per evaluation (energy+forces+stress) per call of `batch` structures; ratio = torch_ms / onnx_ms (>1: ONNX faster). ' +
+      'PyTorch CHGNet eager runs float32; precision names the ONNX graph. Same machine, same run, equal thread counts.',
+    command: 'npm run bench:mlip',
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg_start: load0, loadavg_end: loadavg() },
+    torch: torch.torch,
+    onnxruntime_node: JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version as string,
+    cases,
+    date_utc: new Date().toISOString(),
+  };
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/mlip-speed.json'), JSON.stringify(out, null, 2) + '\n');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
