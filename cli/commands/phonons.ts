@@ -38,6 +38,8 @@ options:
   --preset NAME            ${STABILITY_PRESETS.join(' | ')} (default full-bz); all are computed
   --mesh "N1 N2 N3"        mesh divisions (default from density ${PHONON_CONFIG.meshLength}·|b|)
   --no-band                skip the HPKOT band path
+  --phononbench-compat     band path with seekpath coordinates used verbatim in the input cell
+                           (PhononBench's quirk; correct only for the HPKOT primitive cell)
   --no-symmetrize          no level-1 symmetrization of the force constants
   --keep-drift             do not subtract the mean force of each displaced supercell
   --factor X               frequency conversion factor (default ${PHONON_CONFIG.frequencyFactorTHz})
@@ -95,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
         preset: { type: 'string', default: 'full-bz' },
         mesh: { type: 'string' },
         'no-band': { type: 'boolean', default: false },
+        'phononbench-compat': { type: 'boolean', default: false },
         'no-symmetrize': { type: 'boolean', default: false },
         'keep-drift': { type: 'boolean', default: false },
         factor: { type: 'string' },
@@ -171,7 +174,7 @@ export async function run(argv: string[]): Promise<number> {
       symmetrizeLevel: v['no-symmetrize'] ? 0 : PHONON_CONFIG.symmetrizeLevel,
       removeDrift: !v['keep-drift'],
       frequencyFactor: factor,
-      options: { band: v['no-band'] ? false : 'auto', mesh },
+      options: { band: v['no-band'] ? false : 'auto', mesh, ...(v['phononbench-compat'] ? { bandPathOptions: { phononbenchCompat: true } } : {}) },
     });
     const m = r.model;
     const json = {
