@@ -110,7 +110,7 @@ function toStructure(frame: Frame, template: Structure): Structure {
   return withGeometry(template, frame.lattice, fracOf(frame.lattice, frame.cart));
 }
 
-function spaceGroupOf(frame: Frame, numbers: readonly number[], symprec: number, template: Structure): SpaceGroupRef {
+function spaceGroupOf(frame: Frame, symprec: number, template: Structure): SpaceGroupRef {
   const info = getSymmetry(toStructure(frame, template), symprec);
   return { number: info.number, symbol: info.symbol, operations: info.operations.length };
 }
@@ -214,7 +214,7 @@ export async function relax(
       lattice: frame0.lattice.flat(),
       positions: Array.from(frame0.cart),
       fire: initialFireState(protocol.fire),
-      spaceGroupBefore: spaceGroupOf(frame0, numbers, protocol.symprec, structure),
+      spaceGroupBefore: spaceGroupOf(frame0, protocol.symprec, structure),
     };
   }
 
@@ -308,7 +308,7 @@ export async function relax(
   const finalStructure = toStructure(frame, structure);
   let spaceGroupAfter: SpaceGroupRef | null = null;
   try {
-    spaceGroupAfter = spaceGroupOf(frame, numbers, protocol.symprec, structure);
+    spaceGroupAfter = spaceGroupOf(frame, protocol.symprec, structure);
   } catch (e) {
     if (!(e instanceof SoftmodeInputError)) throw e;
   }
