@@ -97,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
     const before = await env.store.provenanceCounts(campaign.id);
     let p = await env.store.progress(campaign.id);
     if (p.pending + p.running === 0) {
+      if (campaign.status === 'running') await env.store.setCampaignStatus(campaign.id, 'done');
       const prov = await env.store.provenanceCounts(campaign.id);
       const msg = `nothing to compute: all ${p.total} structures of ${campaign.name} are finished (done ${p.done}, failed ${p.failed}, rejected ${p.rejected}${p.cancelled ? `, cancelled ${p.cancelled}` : ''}); 0 steps computed, all ${prov.stepsUsed} step results already in the store. ${stabilityLine(p)}`;
       say(msg);
@@ -134,6 +135,8 @@ export async function run(argv: string[]): Promise<number> {
     printer.update(progressLine(p), true);
     printer.end();
     if (interrupted) return 130;
+    const now = await env.store.getCampaign(campaign.id);
+    if (now && now.status === 'running') await env.store.setCampaignStatus(campaign.id, 'done');
     const after = await env.store.provenanceCounts(campaign.id);
     const computed = after.computed - before.computed;
     const served = after.served - before.served;
