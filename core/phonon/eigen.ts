@@ -21,117 +21,104 @@ export interface HermitianEigenResult {
  */
 export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number, wantVectors = false): HermitianEigenResult {
   if (reIn.length < n * n || imIn.length < n * n) throw new RangeError('hermitianEigen: arrays shorter than n×n');
-  const re = new Float64Array(n * n);
-  const im = new Float64Array(n * n);
-  // Work on the lower triangle, stored as full rows for contiguous access: a[i][j], j ≤ i.
+  // Lower triangle, complex numbers interleaved (re, im) for one memory stream per row.
+  const A = new Float64Array(2 * n * n);
   for (let i = 0; i < n; i++)
     for (let j = 0; j <= i; j++) {
-      re[i * n + j] = reIn[i * n + j]!;
-      im[i * n + j] = imIn[i * n + j]!;
+      A[2 * (i * n + j)] = reIn[i * n + j]!;
+      A[2 * (i * n + j) + 1] = imIn[i * n + j]!;
     }
   const d = new Float64Array(n);
   const eRe = new Float64Array(n); // complex sub-diagonal β_k = A[k+1][k]
   const eIm = new Float64Array(n);
-  // Householder vectors (stored in place below the sub-diagonal is awkward for complex; keep them)
-  const vRe: Float64Array[] = [];
-  const vIm: Float64Array[] = [];
+  // Householder vector of step k (interleaved, length 2(n−k−1)) at H[2·n·k ...]
+  const H = wantVectors ? new Float64Array(2 * n * n) : new Float64Array(0);
   const tau = new Float64Array(n);
-  const pRe = new Float64Array(n);
-  const pIm = new Float64Array(n);
-  const wRe = new Float64Array(n);
-  const wIm = new Float64Array(n);
+  const v = new Float64Array(2 * n);
+  const p = new Float64Array(2 * n);
 
   for (let k = 0; k < n - 1; k++) {
     const m = n - k - 1; // length of the column below the diagonal
-    const hr = new Float64Array(m);
-    const hi = new Float64Array(m);
     let scale = 0;
     for (let t = 0; t < m; t++) {
-      const r = k + 1 + t;
-      hr[t] = re[r * n + k]!;
-      hi[t] = im[r * n + k]!;
-      scale = Math.max(scale, Math.abs(hr[t]!), Math.abs(hi[t]!));
+      const o = 2 * ((k + 1 + t) * n + k);
+      v[2 * t] = A[o]!;
+      v[2 * t + 1] = A[o + 1]!;
+      scale = Math.max(scale, Math.abs(A[o]!), Math.abs(A[o + 1]!));
     }
-    vRe.push(hr);
-    vIm.push(hi);
     if (m === 1 || scale === 0) {
       // nothing to annihilate
-      eRe[k] = hr[0]!;
-      eIm[k] = hi[0]!;
+      eRe[k] = v[0]!;
+      eIm[k] = v[1]!;
       tau[k] = 0;
       continue;
     }
     let s2 = 0;
-    for (let t = 0; t < m; t++) {
-      const a = hr[t]! / scale;
-      const b = hi[t]! / scale;
-      s2 += a * a + b * b;
+    for (let t = 0; t < 2 * m; t++) {
+      const x = v[t]! / scale;
+      s2 += x * x;
     }
     const alpha = scale * Math.sqrt(s2);
-    const x0abs = Math.hypot(hr[0]!, hi[0]!);
-    const phr = x0abs > 0 ? hr[0]! / x0abs : 1;
-    const phi = x0abs > 0 ? hi[0]! / x0abs : 0;
+    const x0abs = Math.hypot(v[0]!, v[1]!);
+    const phr = x0abs > 0 ? v[0]! / x0abs : 1;
+    const phi = x0abs > 0 ? v[1]! / x0abs : 0;
     // v = x + φ α e1, H = I − τ v v†, τ = 2 / (v†v); H x = −φ α e1
-    hr[0] = hr[0]! + phr * alpha;
-    hi[0] = hi[0]! + phi * alpha;
+    v[0] = v[0]! + phr * alpha;
+    v[1] = v[1]! + phi * alpha;
     let vv = 0;
-    for (let t = 0; t < m; t++) vv += hr[t]! * hr[t]! + hi[t]! * hi[t]!;
+    for (let t = 0; t < 2 * m; t++) vv += v[t]! * v[t]!;
     const tk = 2 / vv;
     tau[k] = tk;
     eRe[k] = -phr * alpha;
     eIm[k] = -phi * alpha;
-    // p = τ A' v, with A' the trailing (m×m) block, Hermitian, lower triangle stored.
+    if (wantVectors) H.set(v.subarray(0, 2 * m), 2 * n * k);
+    // p = A' v with A' the trailing m×m block (Hermitian, lower triangle stored)
     const off = k + 1;
-    for (let t = 0; t < m; t++) {
-      pRe[t] = 0;
-      pIm[t] = 0;
-    }
+    p.fill(0, 0, 2 * m);
     for (let a = 0; a < m; a++) {
-      const row = (off + a) * n + off;
+      const row = 2 * ((off + a) * n + off);
+      const var_ = v[2 * a]!;
+      const vai = v[2 * a + 1]!;
       let sr = 0;
       let si = 0;
-      // lower part of row a: A[a][b], b ≤ a
-      for (let b = 0; b < a; b++) {
-        const ar = re[row + b]!;
-        const ai = im[row + b]!;
-        const br = hr[b]!;
-        const bi = hi[b]!;
+      for (let b = 0, o = row; b < a; b++, o += 2) {
+        const ar = A[o]!;
+        const ai = A[o + 1]!;
+        const br = v[2 * b]!;
+        const bi = v[2 * b + 1]!;
         sr += ar * br - ai * bi;
         si += ar * bi + ai * br;
         // contribution of A[b][a] = conj(A[a][b]) to p[b]
-        pRe[b] = pRe[b]! + ar * hr[a]! + ai * hi[a]!;
-        pIm[b] = pIm[b]! + ar * hi[a]! - ai * hr[a]!;
+        p[2 * b] = p[2 * b]! + ar * var_ + ai * vai;
+        p[2 * b + 1] = p[2 * b + 1]! + ar * vai - ai * var_;
       }
-      const dr = re[row + a]!;
-      pRe[a] = pRe[a]! + sr + dr * hr[a]!;
-      pIm[a] = pIm[a]! + si + dr * hi[a]!;
+      const dr = A[row + 2 * a]!;
+      p[2 * a] = p[2 * a]! + sr + dr * var_;
+      p[2 * a + 1] = p[2 * a + 1]! + si + dr * vai;
     }
-    // K = (τ/2) v† p (real), w = τ p − K τ v  → A' ← A' − v w† − w v†
+    // K = (τ/2) v†(τ A'v) (real), w = τ A'v − K v  →  A' ← A' − v w† − w v†
     let kr = 0;
-    for (let t = 0; t < m; t++) kr += hr[t]! * pRe[t]! + hi[t]! * pIm[t]!;
+    for (let t = 0; t < 2 * m; t++) kr += v[t]! * p[t]!;
     const K = 0.5 * tk * tk * kr;
-    for (let t = 0; t < m; t++) {
-      wRe[t] = tk * pRe[t]! - K * hr[t]!;
-      wIm[t] = tk * pIm[t]! - K * hi[t]!;
-    }
+    for (let t = 0; t < 2 * m; t++) p[t] = tk * p[t]! - K * v[t]!;
     for (let a = 0; a < m; a++) {
-      const row = (off + a) * n + off;
-      const var_ = hr[a]!;
-      const vai = hi[a]!;
-      const war = wRe[a]!;
-      const wai = wIm[a]!;
-      for (let b = 0; b <= a; b++) {
+      const row = 2 * ((off + a) * n + off);
+      const var_ = v[2 * a]!;
+      const vai = v[2 * a + 1]!;
+      const war = p[2 * a]!;
+      const wai = p[2 * a + 1]!;
+      for (let b = 0, o = row; b <= a; b++, o += 2) {
         // v_a conj(w_b) + w_a conj(v_b)
-        const wbr = wRe[b]!;
-        const wbi = wIm[b]!;
-        const vbr = hr[b]!;
-        const vbi = hi[b]!;
-        re[row + b] = re[row + b]! - (var_ * wbr + vai * wbi + war * vbr + wai * vbi);
-        im[row + b] = im[row + b]! - (vai * wbr - var_ * wbi + wai * vbr - war * vbi);
+        const wbr = p[2 * b]!;
+        const wbi = p[2 * b + 1]!;
+        const vbr = v[2 * b]!;
+        const vbi = v[2 * b + 1]!;
+        A[o] = A[o]! - (var_ * wbr + vai * wbi + war * vbr + wai * vbi);
+        A[o + 1] = A[o + 1]! - (vai * wbr - var_ * wbi + wai * vbr - war * vbi);
       }
     }
   }
-  for (let i = 0; i < n; i++) d[i] = re[i * n + i]!;
+  for (let i = 0; i < n; i++) d[i] = A[2 * (i * n + i)]!;
   // Phases making the sub-diagonal real: D_0 = 1, D_{k+1} = D_k β_k/|β_k|.
   const phRe = new Float64Array(n);
   const phIm = new Float64Array(n);
@@ -175,8 +162,7 @@ export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number
   for (let k = n - 2; k >= 0; k--) {
     const tk = tau[k]!;
     if (tk === 0) continue;
-    const hr = vRe[k]!;
-    const hi = vIm[k]!;
+    const hb = 2 * n * k;
     const off = k + 1;
     const m = n - off;
     // columns c: x ← x − τ v (v† x), over rows off..n−1
@@ -184,8 +170,8 @@ export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number
     si.fill(0);
     for (let t = 0; t < m; t++) {
       const row = (off + t) * n;
-      const ar = hr[t]!;
-      const ai = -hi[t]!; // conj(v_t)
+      const ar = H[hb + 2 * t]!;
+      const ai = -H[hb + 2 * t + 1]!; // conj(v_t)
       for (let c = 0; c < n; c++) {
         const xr = outRe[row + c]!;
         const xi = outIm[row + c]!;
@@ -195,8 +181,8 @@ export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number
     }
     for (let t = 0; t < m; t++) {
       const row = (off + t) * n;
-      const ar = tk * hr[t]!;
-      const ai = tk * hi[t]!;
+      const ar = tk * H[hb + 2 * t]!;
+      const ai = tk * H[hb + 2 * t + 1]!;
       for (let c = 0; c < n; c++) {
         outRe[row + c] = outRe[row + c]! - (ar * sr[c]! - ai * si[c]!);
         outIm[row + c] = outIm[row + c]! - (ar * si[c]! + ai * sr[c]!);
