@@ -233,7 +233,8 @@ export function postProcess(input: PostProcessInput): PostProcessResult {
       const bp = bandPath(model.primitive, { symprec, ...(opts.bandPathOptions ?? {}) });
       band = { segments: bp.segments.map((s) => ({ labels: s.labels, qpoints: s.qpoints, frequencies: dm.frequenciesAt(s.qpoints) })) };
     } catch (e) {
-      if (e instanceof SoftmodeInputError) throw e;
+      // a band-path failure (e.g. an unsupported setting) must not lose the other results;
+      // presets that need the path are then reported as not evaluated
       band = { segments: [], note: `band path unavailable: ${(e as Error).message}` };
     }
   } else if (bandOpt) {
