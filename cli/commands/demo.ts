@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { exampleStructures, writeExamples } from '../../examples/structures.js';
 import { loadModel } from '../../activities/compute/science.js';
 import { type Parsed, parseArgs, str } from '../lib/args.js';
-import { campaignDirOf } from '../lib/campaign.js';
+import { campaignDirOf, openEnv } from '../lib/campaign.js';
 import { run as runCampaign } from './run.js';
 
 export const summary = 'run a real campaign over built-in example crystals (Si, NaCl, MgO, CaTiO3, ...)';
@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const structures = exampleStructures();
   const files = writeExamples(join(dir, 'examples'), structures);
   console.log(`demo: ${structures.length} example crystals written to ${join(dir, 'examples')} (${structures.map((s) => s.name).join(', ')})`);
-  return runCampaign([
+  const code = await runCampaign([
     ...files,
     '--model', model,
     '--supercell', str(a, 'supercell') ?? 'phononbench',
@@ -40,4 +40,28 @@ export async function run(argv: string[]): Promise<number> {
     '--campaign-dir', dir,
     '--name', `demo-${model}`,
   ]);
+  if (code === 0 || code === 1) await printTable(dir, `demo-${model}`);
+  return code;
+}
+
+/** One line per structure: label under each preset, minimum frequency and where it is. */
+async function printTable(dir: string, name: string): Promise<void> {
+  const env = await openEnv(dir, { temporal: false });
+  try {
+    const c = await env.store.getCampaign(name);
+    if (!c) return;
+    const rows = await env.store.exportPage(c.id, 0, 1000);
+    console.log(`\n${'structure'.padEnd(18)} ${'label'.padEnd(18)} ${'min ν (THz)'.padStart(11)}  where            q               phononbench / loew / mattersim`);
+    for (const r of rows) {
+      const labels = (r['labels'] ?? {}) as Record<string, string>;
+      const q = Array.isArray(r['min_freq_q']) ? `(${(r['min_freq_q'] as number[]).map((x) => x.toFixed(3)).join(', ')})` : '';
+      const nu = typeof r['min_freq_thz'] === 'number' ? (r['min_freq_thz'] as number).toFixed(3) : '-';
+      console.log(
+        `${String(r['source_name'] ?? '').replace(/\.vasp$/, '').padEnd(18)} ${String(r['label'] ?? r['status']).padEnd(18)} ${nu.padStart(11)}  ${String(r['min_freq_where'] ?? '').padEnd(16)} ${q.padEnd(24)} ${[labels['phononbench'], labels['loew'], labels['mattersim']].map((x) => x ?? '-').join(' / ')}`,
+      );
+    }
+    console.log(`\nprovenance of any row: softmode audit <name> --campaign ${name} --campaign-dir ${dir}`);
+  } finally {
+    await env.close();
+  }
 }
