@@ -1,7 +1,7 @@
 // Campaign control through signals and the CLI: pause (progress query shows it), resume with a
 // new concurrency window, cancel; retry-failed --include-cancelled puts items back under a new
 // generation; invalid inputs are rejected with their typed code while the rest completes.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,7 @@ describe.skipIf(!HAS_TEMPORAL)('engine: pause / resume / cancel / retry-failed, 
     await connection?.close();
     await store?.close();
     await stopServices(dir);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('pause, resume with a new window, cancel, retry, then complete', async () => {
