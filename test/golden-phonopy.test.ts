@@ -194,3 +194,33 @@ describe.skipIf(!HAS_SHARED)('golden: Loew et al. mp-1000 (BaTe) (§8.2, §8.5)'
     expect(commensurateQpoints(m.prim.supercellMatrixOfPrimitive).length).toBe(32);
   });
 });
+
+describe.skipIf(!HAS_SHARED)('dynamical matrix: frequency path and eigenvectors agree', () => {
+  it('modesAt without vectors (lattice-vector phases) equals the eigenvalues of D(q) with eigenvectors (SnO2, general q)', () => {
+    const d = readPhonopyYaml(G('SnO2', 'phonopy_disp.yaml'));
+    const fs = readForceSets(G('SnO2', 'FORCE_SETS'));
+    const m = buildPhononModel({ unitcell: d.unitcell!, supercellMatrix: d.supercellMatrix!, supercell: d.supercell!, displacements: fs.sets, masses: d.unitcellMasses! });
+    for (const q of [[0.1, 0.27, -0.33], [0.5, 0.5, 0.5], [0, 0, 0.25]]) {
+      const a = m.dynmat.modesAt(q).frequencies;
+      const b = m.dynmat.modesAt(q, true);
+      a.forEach((x, k) => expect(Math.abs(x - b.frequencies[k]!)).toBeLessThan(1e-9));
+      // D e = λ e for the lowest mode, with D in phonopy's phase convention
+      const { re, im } = m.dynmat.matrixAt(q);
+      const n = m.dynmat.dim;
+      const lam = Math.sign(b.frequencies[0]!) * (b.frequencies[0]! / m.dynmat.factor) ** 2;
+      let res = 0;
+      for (let i = 0; i < n; i++) {
+        let sr = 0;
+        let si = 0;
+        for (let j = 0; j < n; j++) {
+          const xr = b.vecRe![j * n]!;
+          const xi = b.vecIm![j * n]!;
+          sr += re[i * n + j]! * xr - im[i * n + j]! * xi;
+          si += re[i * n + j]! * xi + im[i * n + j]! * xr;
+        }
+        res = Math.max(res, Math.abs(sr - lam * b.vecRe![i * n]!), Math.abs(si - lam * b.vecIm![i * n]!));
+      }
+      expect(res).toBeLessThan(1e-10);
+    }
+  });
+});

@@ -29,6 +29,9 @@ export class DynamicalMatrix {
   private readonly pairFc: Float64Array; // 9 per pair
   private readonly pairMult: Int32Array;
   private readonly pairVec: Int32Array; // offset into svecs.vecs
+  // Image vectors minus the basis offset x_j − x_i: integer lattice vectors, per image
+  private readonly imageR: Int32Array;
+  private readonly rMax: number;
 
   constructor(
     readonly fc: ForceConstants,
@@ -65,6 +68,90 @@ export class DynamicalMatrix {
         this.pairMult[t] = mult;
         this.pairVec[t] = svecs.offset[p]! * 3;
       }
+    // τ = x_j − x_i + R with R integer (primitive fractional coordinates)
+    const x = prim.primitive.frac;
+    this.imageR = new Int32Array(svecs.vecs.length);
+    let rMax = 0;
+    t = 0;
+    for (let i = 0; i < np; i++)
+      for (let k = 0; k < ns; k++, t++) {
+        const j = prim.s2pIndex[k]!;
+        let o = this.pairVec[t]!;
+        for (let m = 0; m < this.pairMult[t]!; m++, o += 3)
+          for (let a = 0; a < 3; a++) {
+            const r = svecs.vecs[o + a]! - (x[j]![a]! - x[i]![a]!);
+            const ri = Math.round(r);
+            if (Math.abs(r - ri) > 1e-6) throw new Error('shortest vector is not a lattice vector plus the basis offset');
+            this.imageR[o + a] = ri;
+            rMax = Math.max(rMax, Math.abs(ri));
+          }
+      }
+    this.rMax = rMax;
+  }
+
+  /**
+   * D'(q) = Λ D(q) Λ† with Λ = diag(e^{−2πi q·x_j}): the same eigenvalues as D(q), built from
+   * integer lattice vectors so that the phases come from three small tables instead of one
+   * sin/cos pair per image. Used for frequencies only (eigenvectors differ by those phases).
+   */
+  private gaugeMatrixAt(q: readonly number[]): { re: Float64Array; im: Float64Array } {
+    const n = this.dim;
+    const re = new Float64Array(n * n);
+    const im = new Float64Array(n * n);
+    const R = this.imageR;
+    const F = this.pairFc;
+    const w = 2 * this.rMax + 1;
+    const tab = new Float64Array(6 * w); // per axis a: cos at [2(a·w + r + rMax)], sin at +1
+    for (let a = 0; a < 3; a++)
+      for (let r = -this.rMax; r <= this.rMax; r++) {
+        const ph = 2 * Math.PI * q[a]! * r;
+        tab[2 * (a * w + r + this.rMax)] = Math.cos(ph);
+        tab[2 * (a * w + r + this.rMax) + 1] = Math.sin(ph);
+      }
+    const o1 = this.rMax;
+    const o2 = w + this.rMax;
+    const o3 = 2 * w + this.rMax;
+    for (let t = 0; t < this.npairs; t++) {
+      let cr = 0;
+      let ci = 0;
+      const mult = this.pairMult[t]!;
+      let o = this.pairVec[t]!;
+      for (let m = 0; m < mult; m++, o += 3) {
+        const i0 = 2 * (o1 + R[o]!);
+        const i1 = 2 * (o2 + R[o + 1]!);
+        const i2 = 2 * (o3 + R[o + 2]!);
+        const ar = tab[i0]!;
+        const ai = tab[i0 + 1]!;
+        const br = tab[i1]!;
+        const bi = tab[i1 + 1]!;
+        const xr = ar * br - ai * bi;
+        const xi = ar * bi + ai * br;
+        const c_r = tab[i2]!;
+        const c_i = tab[i2 + 1]!;
+        cr += xr * c_r - xi * c_i;
+        ci += xr * c_i + xi * c_r;
+      }
+      const f = 9 * t;
+      const r0 = this.pairRow[t]! * n + this.pairCol[t]!;
+      for (let a = 0; a < 3; a++) {
+        const row = r0 + a * n;
+        const fa = f + 3 * a;
+        for (let b = 0; b < 3; b++) {
+          const x = F[fa + b]!;
+          re[row + b] = re[row + b]! + x * cr;
+          im[row + b] = im[row + b]! + x * ci;
+        }
+      }
+    }
+    // only the lower triangle is read by the eigensolver: store (D + D†)/2 there
+    for (let r = 0; r < n; r++) {
+      im[r * n + r] = 0;
+      for (let c = 0; c < r; c++) {
+        re[r * n + c] = (re[r * n + c]! + re[c * n + r]!) / 2;
+        im[r * n + c] = (im[r * n + c]! - im[c * n + r]!) / 2;
+      }
+    }
+    return { re, im };
   }
 
   /** D(q) as separate real and imaginary n×n arrays (row-major, n = 3·np), Hermitian. */
@@ -116,7 +203,8 @@ export class DynamicalMatrix {
 
   /** Frequencies (THz, ascending) and optionally eigenvectors at one q-point. */
   modesAt(q: readonly number[], withVectors = false): ModesAt {
-    const { re, im } = this.matrixAt(q);
+    // eigenvectors in phonopy's phase convention need D itself; frequencies do not
+    const { re, im } = withVectors ? this.matrixAt(q) : this.gaugeMatrixAt(q);
     const r = hermitianEigen(re, im, this.dim, withVectors);
     const f = new Float64Array(this.dim);
     for (let k = 0; k < this.dim; k++) {
