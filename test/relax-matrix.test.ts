@@ -12,7 +12,7 @@ function taylorExp(a: Float64Array, n: number): Float64Array {
     s++;
   }
   const A = a.map((x) => x / 2 ** s);
-  let term = new Float64Array(n * n);
+  let term: Float64Array = new Float64Array(n * n);
   for (let i = 0; i < n; i++) term[i * n + i] = 1;
   const sum = Float64Array.from(term);
   for (let k = 1; k < 30; k++) {
