@@ -19,7 +19,7 @@ function taylorExp(a: Float64Array, n: number): Float64Array {
     term = mul(term, A, n).map((x) => x / k);
     for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + term[i]!;
   }
-  let R = sum;
+  let R: Float64Array = sum;
   for (let k = 0; k < s; k++) R = mul(R, R, n);
   return R;
 }
