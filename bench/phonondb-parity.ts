@@ -115,13 +115,23 @@ export function referenceStaleReason(archives: readonly string[]): string | null
   }
   if (ref.script_sha256 !== sha256Of(REFERENCE_SCRIPTS)) return 'reference scripts changed';
   if (ref.inputs_sha256 !== sha256Of(archives)) return 'archives changed (or a partial --only run)';
+  const rules = ruleDifferences(ref.rules);
+  if (rules.length > 0) return `stability rules changed (${rules.join('; ')})`;
   return null;
 }
 
+/** Runs the Python reference with softmode's own rule numbers (one definition for both sides). */
 function runReference(): void {
   const script = join(ROOT, 'tools', 'reference', 'run-phonondb.sh');
-  const r = spawnSync(script, ['--out', REFERENCE_JSON, '--jobs', '2'], { stdio: 'inherit' });
-  if (r.status !== 0 && !existsSync(REFERENCE_JSON)) throw new Error(`reference run failed (exit ${r.status})`);
+  const tmp = mkdtempSync(join(tmpdir(), 'softmode-rules-'));
+  const rulesFile = join(tmp, 'rules.json');
+  writeFileSync(rulesFile, JSON.stringify(STABILITY_RULES));
+  try {
+    const r = spawnSync(script, ['--out', REFERENCE_JSON, '--jobs', '2', '--rules', rulesFile], { stdio: 'inherit' });
+    if (r.status !== 0 && !existsSync(REFERENCE_JSON)) throw new Error(`reference run failed (exit ${r.status})`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 // ---- softmode side -------------------------------------------------------------------------
@@ -135,6 +145,8 @@ export interface SoftmodeArchiveResult {
   labels: Partial<Record<Preset, string>>;
   minNonExempt: Partial<Record<Preset, number | null>>;
   unclassified: Record<string, string>;
+  /** postProcess's own stage timings (model = fc + primitive + shortest vectors) */
+  timingsMs: Record<string, number>;
   ms: number;
 }
 
@@ -218,6 +230,7 @@ export function softmodeArchive(archive: string): SoftmodeArchiveResult {
     labels,
     minNonExempt,
     unclassified: { ...(res.unclassified as Record<string, string>) },
+    timingsMs: { ...res.timingsMs },
     ms: performance.now() - t0,
   };
 }
@@ -434,6 +447,7 @@ async function main(): Promise<number> {
       mesh: [c.meshSoftmode, c.meshRef],
       labels_softmode: c.labelsSoftmode,
       ms: results.find((r) => r.id === c.id)?.ms,
+      stage_ms: results.find((r) => r.id === c.id)?.timingsMs,
     })),
   };
   mkdirSync(dirname(OUT_JSON), { recursive: true });

@@ -49,6 +49,20 @@ RULES: dict[str, dict[str, Any]] = {
     },
 }
 
+
+
+def set_rules(rules: dict[str, dict[str, Any]]) -> None:
+    """Replace rule numbers (same presets and keys as RULES; unknown presets or keys are an
+    error, so a renamed field cannot silently fall back to a default)."""
+    for preset, values in rules.items():
+        if preset not in RULES:
+            raise ValueError(f"unknown preset {preset!r}")
+        for key, value in values.items():
+            if key not in RULES[preset]:
+                raise ValueError(f"unknown rule field {preset}.{key}")
+            RULES[preset][key] = value
+
+
 BAND_POINTS_LONGEST_SEGMENT = 101
 MESH_DENSITY = 100.0
 SYMPREC = 1e-5

@@ -177,7 +177,16 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--only", type=str, default="", help="comma-separated ids (mp-NNN) to process")
+    ap.add_argument(
+        "--rules",
+        type=Path,
+        default=None,
+        help="JSON {preset: {version, thresholdTHz, ...}} replacing the built-in rule numbers "
+        "(bench/phonondb-parity.ts passes softmode's STABILITY_RULES so both sides use one definition)",
+    )
     args = ap.parse_args()
+    if args.rules is not None:
+        phonon_post.set_rules(json.loads(args.rules.read_text()))
 
     archives = sorted(args.data.glob("*.tar.lzma"))
     if not archives:
@@ -200,7 +209,7 @@ def main() -> int:
     errors: list[dict] = []
     paths = [str(a) for a in archives]
     if args.jobs > 1:
-        with Pool(args.jobs) as pool:
+        with Pool(args.jobs, initializer=phonon_post.set_rules, initargs=(phonon_post.RULES,)) as pool:
             iterator = pool.imap_unordered(_safe_process, paths, chunksize=1)
             for r in iterator:
                 (errors if "error" in r else results).append(r)

@@ -1,0 +1,256 @@
+// softmode vs the reference Python pipeline (issue 7) on MatterGen structures, side by side on
+// this machine: labels per preset, |Δ min ν|, relaxed-energy differences and stage times.
+//
+//   npm run compare:reference [-- --n 50] [-- --max-atoms 12] [-- --supercell phononbench]
+//                             [-- --skip-reference] [-- --threads 2]
+//
+// Reference: tools/reference/pipeline.py (ASE FIRE + FrechetCellFilter + FixSymmetry with the
+// PhononBench protocol, phonopy, seekpath, CHGNet 0.3.0 on PyTorch), same supercell rule,
+// displacement mode (phonopy default: diagonal, ±auto, 0.01 Å), q-points and stability rules.
+// softmode: the engine's own science steps (activities/compute/science.ts: validate → relax →
+// displace → forces → phonons → classify) run in this one process, CHGNet 0.3.0 ONNX.
+//
+// NOT YET: softmode measured through the durable engine (Temporal + PostgreSQL, 2 cores); this
+// driver measures the one-process path only and says so in the output (`softmode_mode`).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RELAX_PROTOCOLS } from '../config/relax.js';
+import { PHONON_CONFIG } from '../config/phonon.js';
+import { classifyStep, displaceStep, forcesStep, phononStep, relaxStep, toJson, validateStep } from '../activities/compute/science.js';
+import type { SupercellRule } from '../core/phonon/index.js';
+import { readStructureFile } from '../core/structure/io/index.js';
+
+const PRESETS = ['phononbench', 'loew', 'mattersim', 'full-bz'] as const;
+
+function repoRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let k = 0; k < 6; k++) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    d = resolve(d, '..');
+  }
+  throw new Error('repository root not found');
+}
+const ROOT = repoRoot();
+const MATTERGEN = resolve(ROOT, '..', 'shared', 'data', 'structures', 'mattergen');
+const OUT_JSON = join(ROOT, 'bench', 'results', 'reference-e2e.json');
+const PY_OUT = join(ROOT, 'bench', 'results', 'reference-e2e', 'python');
+
+interface Args {
+  n: number;
+  maxAtoms: number;
+  supercell: string;
+  skipReference: boolean;
+  threads: number;
+  model: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { n: 50, maxAtoms: 12, supercell: 'phononbench', skipReference: false, threads: 2, model: 'chgnet-0.3.0' };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    if (k === '--n') a.n = Number(argv[++i]);
+    else if (k === '--max-atoms') a.maxAtoms = Number(argv[++i]);
+    else if (k === '--supercell') a.supercell = argv[++i]!;
+    else if (k === '--skip-reference') a.skipReference = true;
+    else if (k === '--threads') a.threads = Number(argv[++i]);
+    else if (k === '--model') a.model = argv[++i]!;
+    else throw new Error(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+/** Deterministic sample: unsymmetrized CIFs, fewest atoms first, then by path; unique stems. */
+export function selectStructures(n: number, maxAtoms: number): { path: string; natoms: number }[] {
+  const all: { path: string; natoms: number }[] = [];
+  for (const dir of readdirSync(MATTERGEN).sort()) {
+    const d = join(MATTERGEN, dir);
+    if (!statSync(d).isDirectory()) continue;
+    for (const f of readdirSync(d).sort()) {
+      if (!f.endsWith('.cif') || f.endsWith('_symmetrized.cif')) continue;
+      const p = join(d, f);
+      try {
+        const s = readStructureFile(p)[0]!;
+        if (s.numbers.length <= maxAtoms) all.push({ path: p, natoms: s.numbers.length });
+      } catch {
+        // unreadable input is the validation benchmark's business, not this comparison's
+      }
+    }
+  }
+  const seen = new Set<string>();
+  return all
+    .sort((x, y) => x.natoms - y.natoms || (x.path < y.path ? -1 : 1))
+    .filter((x) => {
+      const stem = basename(x.path, '.cif');
+      if (seen.has(stem)) return false;
+      seen.add(stem);
+      return true;
+    })
+    .slice(0, n);
+}
+
+function supercellRule(spec: string): SupercellRule {
+  if (spec === 'phononbench') return { kind: 'phononbench' };
+  if (spec === 'min-length') return { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
+  const v = spec.split(/\s+/).map(Number);
+  if (v.length === 3) return { kind: 'explicit', matrix: [[v[0]!, 0, 0], [0, v[1]!, 0], [0, 0, v[2]!]] };
+  throw new Error(`--supercell must be phononbench, min-length or "a b c"`);
+}
+
+interface SideResult {
+  name: string;
+  ok: boolean;
+  relaxed: boolean;
+  energyPerAtom: number | null;
+  labels: Record<string, string>;
+  bandMin: number | null;
+  stages: Record<string, number>;
+  total: number;
+  error?: string;
+}
+
+async function softmodeOne(path: string, a: Args): Promise<SideResult> {
+  const name = basename(path, '.cif');
+  const stages: Record<string, number> = {};
+  const t0 = performance.now();
+  let t = t0;
+  const lap = (k: string): void => {
+    const now = performance.now();
+    stages[k] = (now - t) / 1000;
+    t = now;
+  };
+  try {
+    const s = toJson(readStructureFile(path)[0]!);
+    lap('read');
+    await validateStep(s, a.model, { symprec: 1e-5 });
+    lap('validate');
+    const r = await relaxStep(s, a.model, RELAX_PROTOCOLS['phononbench']!, null, 1_000_000, () => undefined);
+    lap('relax');
+    if (!r.usable) {
+      return { name, ok: true, relaxed: false, energyPerAtom: null, labels: Object.fromEntries(PRESETS.map((p) => [p, 'unstable (relaxation failed)'])), bandMin: null, stages, total: (performance.now() - t0) / 1000 };
+    }
+    const disp = displaceStep(r.structure, { supercell: supercellRule(a.supercell), amplitude: PHONON_CONFIG.displacementAmplitude, diagonal: PHONON_CONFIG.diagonalDisplacements, plusMinus: PHONON_CONFIG.plusMinus, symprec: PHONON_CONFIG.symprec });
+    lap('displacements');
+    const f = await forcesStep(disp.supercell, disp.displacements, a.model);
+    lap('forces');
+    const ph = phononStep(r.structure, disp, f.forces, { symprec: PHONON_CONFIG.symprec, removeDrift: PHONON_CONFIG.removeDrift, symmetrizeLevel: PHONON_CONFIG.symmetrizeLevel });
+    lap('phonons');
+    const c = classifyStep(ph, 'full-bz');
+    lap('classify');
+    let bandMin: number | null = null;
+    for (const fr of ph.band?.frequencies ?? []) for (const x of fr) if (bandMin === null || x < bandMin) bandMin = x;
+    const natoms = r.structure.numbers.length;
+    return { name, ok: true, relaxed: true, energyPerAtom: r.energy === null ? null : r.energy / natoms, labels: c.labels, bandMin, stages, total: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    return { name, ok: false, relaxed: false, energyPerAtom: null, labels: {}, bandMin: null, stages, total: (performance.now() - t0) / 1000, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  }
+}
+
+function runReference(paths: string[], a: Args): void {
+  const ensure = spawnSync(join(ROOT, 'tools', 'reference', 'ensure-venv.sh'), ['pipeline'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (ensure.status !== 0) throw new Error('could not prepare tools/.venv for the reference pipeline');
+  const py = ensure.stdout.trim();
+  mkdirSync(PY_OUT, { recursive: true });
+  const r = spawnSync(py, [join(ROOT, 'tools', 'reference', 'pipeline.py'), ...paths, '--out-dir', PY_OUT, '--supercell', a.supercell, '--threads', String(a.threads)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`reference pipeline failed (exit ${r.status})`);
+}
+
+function readReference(path: string): SideResult {
+  const name = basename(path, '.cif');
+  const j = JSON.parse(readFileSync(join(PY_OUT, `${name}.json`), 'utf8')) as {
+    error?: string;
+    relax?: { converged: boolean; energy_per_atom_eV?: number };
+    labels?: Record<string, string>;
+    phonon?: { band_path: { min_THz: number } };
+    timing_s?: Record<string, number>;
+  };
+  const stages = { ...(j.timing_s ?? {}) };
+  const total = stages['total'] ?? 0;
+  delete stages['total'];
+  return {
+    name,
+    ok: !j.error,
+    relaxed: Boolean(j.relax?.converged),
+    energyPerAtom: j.relax?.energy_per_atom_eV ?? null,
+    labels: j.labels ?? {},
+    bandMin: j.phonon?.band_path.min_THz ?? null,
+    stages,
+    total,
+    ...(j.error ? { error: j.error } : {}),
+  };
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function main(): Promise<number> {
+  const a = parseArgs(process.argv.slice(2));
+  const picked = selectStructures(a.n, a.maxAtoms);
+  if (picked.length < a.n) process.stderr.write(`only ${picked.length} structures with ≤ ${a.maxAtoms} atoms\n`);
+  const paths = picked.map((p) => p.path);
+  const tRef = performance.now();
+  if (!a.skipReference) runReference(paths, a);
+  const refWall = a.skipReference ? null : (performance.now() - tRef) / 1000;
+  const ref = paths.map(readReference);
+  const tSm = performance.now();
+  const sm: SideResult[] = [];
+  for (const p of paths) {
+    sm.push(await softmodeOne(p, a));
+    process.stderr.write(`[${sm.length}/${paths.length}] softmode ${sm[sm.length - 1]!.name} ${sm[sm.length - 1]!.total.toFixed(1)} s\n`);
+  }
+  const smWall = (performance.now() - tSm) / 1000;
+
+  const agreement: Record<string, number> = {};
+  const disagreements: { name: string; preset: string; softmode: string | undefined; reference: string | undefined; band_min_THz: [number | null, number | null] }[] = [];
+  for (const p of PRESETS) {
+    let same = 0;
+    ref.forEach((r, i) => {
+      const s = sm[i]!;
+      if (s.labels[p] === r.labels[p]) same++;
+      else disagreements.push({ name: r.name, preset: p, softmode: s.labels[p], reference: r.labels[p], band_min_THz: [s.bandMin, r.bandMin] });
+    });
+    agreement[p] = same / ref.length;
+  }
+  const dmin = ref.flatMap((r, i) => (r.bandMin !== null && sm[i]!.bandMin !== null ? [Math.abs(r.bandMin - sm[i]!.bandMin!)] : []));
+  const de = ref.flatMap((r, i) => (r.energyPerAtom !== null && sm[i]!.energyPerAtom !== null ? [Math.abs(r.energyPerAtom - sm[i]!.energyPerAtom!)] : []));
+  const sumStages = (xs: SideResult[]): Record<string, number> => {
+    const o: Record<string, number> = {};
+    for (const x of xs) for (const [k, v] of Object.entries(x.stages)) o[k] = (o[k] ?? 0) + v;
+    return o;
+  };
+  const refTotal = ref.reduce((s, r) => s + r.total, 0);
+  const smTotal = sm.reduce((s, r) => s + r.total, 0);
+  const out = {
+    structures: ref.length,
+    selection: { source: '../shared/data/structures/mattergen (unsymmetrized CIFs)', max_atoms: a.maxAtoms, names: ref.map((r) => r.name) },
+    supercell: a.supercell,
+    softmode_mode: 'one process (activities/compute/science.ts steps); engine timing not measured by this driver yet',
+    label_agreement: agreement,
+    disagreements,
+    min_freq_abs_diff_THz: { median: median(dmin), max: dmin.length ? Math.max(...dmin) : null, n: dmin.length },
+    relaxed_energy_abs_diff_eV_per_atom: { median: median(de), max: de.length ? Math.max(...de) : null, n: de.length },
+    time_ratio_reference_over_softmode: smTotal > 0 ? refTotal / smTotal : null,
+    stages: { reference_s: sumStages(ref), softmode_s: sumStages(sm), reference_total_s: refTotal, softmode_total_s: smTotal, reference_wall_s: refWall, softmode_wall_s: smWall },
+    errors: [...ref.filter((r) => !r.ok).map((r) => ({ side: 'reference', name: r.name, error: r.error })), ...sm.filter((r) => !r.ok).map((r) => ({ side: 'softmode', name: r.name, error: r.error }))],
+    per_structure: ref.map((r, i) => ({ name: r.name, reference: r, softmode: sm[i] })),
+  };
+  mkdirSync(dirname(OUT_JSON), { recursive: true });
+  writeFileSync(OUT_JSON, JSON.stringify(out, null, 1) + '\n');
+  console.log(`compare:reference: ${ref.length} structures; agreement ${JSON.stringify(agreement)}; time ratio ${out.time_ratio_reference_over_softmode?.toFixed(2)} → ${OUT_JSON}`);
+  return 0;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(2);
+    },
+  );
+}
