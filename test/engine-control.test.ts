@@ -46,24 +46,30 @@ describe.skipIf(!HAS_TEMPORAL)('engine: pause / resume / cancel / retry-failed, 
     // only a light worker: workflows run, relaxations (inference queue) wait, so the control
     // state is observable
     const light = cliBackground(['worker', '--queue', 'light'], env);
-    const orchestrator = cliBackground(['run', inputs, '--model', 'lennard-jones', '--supercell', '2', '--no-workers', '--name', 'ctl', '--campaign-dir', dir], env);
+    // two partition parents, so signals and cancellation must reach both
+    const orchestrator = cliBackground(['run', inputs, '--model', 'lennard-jones', '--supercell', '2', '--no-workers', '--partitions', '2', '--name', 'ctl', '--campaign-dir', dir], env);
     const c = await waitFor('campaign row', async () => (await store.migrate(), await store.getCampaign('ctl')), 60_000);
+    expect(c.partitions).toBe(2);
     const parent = client.workflow.getHandle(campaignWorkflowId(c.id, 0));
-    await waitFor('campaign workflow', async () => (await parent.query(progressQuery)).inFlight > 0, 60_000);
+    const parent1 = client.workflow.getHandle(campaignWorkflowId(c.id, 1));
+    await waitFor('campaign workflows', async () => (await parent.query(progressQuery)).inFlight > 0 && (await parent1.query(progressQuery)).inFlight > 0, 60_000);
 
     expect((await cli(['pause', '--campaign', 'ctl', '--campaign-dir', dir], env)).code).toBe(0);
-    await waitFor('paused', async () => (await parent.query(progressQuery)).paused, 30_000);
+    await waitFor('paused', async () => (await parent.query(progressQuery)).paused && (await parent1.query(progressQuery)).paused, 30_000);
     expect((await store.getCampaign('ctl'))!.status).toBe('paused');
 
     expect((await cli(['resume', '--campaign', 'ctl', '--concurrency', '3', '--campaign-dir', dir], env)).code).toBe(0);
-    const resumed = await waitFor('resumed with window 3', async () => {
+    // a window of 3 over two partitions: 2 per parent
+    const resumed = await waitFor('resumed with window 2 per partition', async () => {
       const p: CampaignProgress = await parent.query(progressQuery);
-      return !p.paused && p.window === 3 ? p : undefined;
+      return !p.paused && p.window === 2 ? p : undefined;
     }, 30_000);
-    expect(resumed.window).toBe(3);
+    expect(resumed.window).toBe(2);
+    expect((await store.getCampaign('ctl'))!.window_size).toBe(3);
 
     expect((await cli(['cancel', '--campaign', 'ctl', '--campaign-dir', dir], env)).code).toBe(0);
     await parent.result();
+    await parent1.result();
     await waitFor('orchestrator exits', async () => orchestrator.exitCode !== null, 60_000);
     light.kill('SIGTERM');
     const afterCancel = await store.progress(c.id);
