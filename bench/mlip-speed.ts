@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
   options: {
     threads: { type: 'string', default: '1,2' },
     sizes: { type: 'string', default: '8,64,216,512' },
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '2' },
   },
 });
 const threadList = String(args.threads).split(',').map(Number);

@@ -38,8 +38,20 @@ def _index_add_as_scatter_add(self, dim, index, source, alpha=1):
     return aten.scatter_add.default(self, dim, idx, source)
 
 
+def _index_put_as_scatter_add(self, indices, values, accumulate=False):
+    """Backward of x[idx] (one 1-D index on dim 0) is index_put(accumulate=True): make it a
+    scatter_add as well; anything else keeps PyTorch's own lowering (checked after export)."""
+    if accumulate and len(indices) == 1 and indices[0] is not None and indices[0].dim() == 1 and indices[0].dtype != torch.bool:
+        idx = indices[0]
+        if values.dim() < self.dim():
+            values = values.expand((idx.shape[0],) + tuple(self.shape[1:]))
+        return _index_add_as_scatter_add(self, 0, idx, values)
+    return NotImplemented
+
+
 def decompositions(decompose_layer_norm: bool = False) -> dict:
     table = dict(core_aten_decompositions())
+    table[aten.index_put.default] = _index_put_as_scatter_add
     if decompose_layer_norm:
         # The exporter types LayerNormalization's mean/inv-std outputs as the input type, but
         # for double inputs onnxruntime expects them float (stash_type): decompose instead.
