@@ -133,7 +133,7 @@ create table results (
   structure_id  bigint not null references structures(id),
   generation    integer not null,
   preset        text not null,
-  label         text not null,                        -- stable | unstable | relaxation_failed
+  label         text not null,                        -- stable | unstable | relaxation_failed | unclassified
   labels        jsonb not null,                       -- label under every preset
   min_freq_thz  double precision,
   min_freq_q    double precision[],

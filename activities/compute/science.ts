@@ -343,11 +343,14 @@ export function classifyStep(ph: PhononOut, preset: string): ClassifyOut {
     }
   }
   const main = results[preset];
-  // the campaign's preset must be decidable: no band path for a band-path rule is a fault of
-  // this structure's processing, reported as such (not silently labelled)
-  if (!main) throw new Error(`preset ${preset} could not classify: ${unclassified[preset] ?? 'unknown reason'}`);
   const labels: Record<string, string> = {};
   for (const [p, r] of Object.entries(results)) labels[p] = r.label;
+  for (const p of Object.keys(unclassified)) labels[p] = 'unclassified';
+  if (!main) {
+    // e.g. no band path for a band-path rule: a scientific outcome (recorded with its reason),
+    // not a fault to retry
+    return { preset, label: 'unclassified', labels, minFreqThz: null, minFreqQ: null, minFreqBand: null, minFreqWhere: null, nImaginary: null, maxFreqThz: null, results, unclassified };
+  }
   return {
     preset,
     label: main.label,
