@@ -14,7 +14,7 @@ export const STEP_CACHE_VERSIONS = Object.freeze({
   displace: 'displace-1',
   forces: 'forces-1',
   phonons: 'phonons-1',
-  classify: 'classify-1',
+  classify: 'classify-2',
 });
 
 export interface CampaignSettings {
