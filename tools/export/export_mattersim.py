@@ -121,7 +121,10 @@ def main() -> int:
     if args.checkpoint:
         ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
         model = M3Gnet(device="cpu", **ckpt["model_args"])
-        model.load_state_dict(ckpt["model"], strict=False)
+        # as MatterSim's own loader (strict=False), but say what did not match
+        res = model.load_state_dict(ckpt["model"], strict=False)
+        if res.missing_keys or res.unexpected_keys:
+            print(f"warning: missing {res.missing_keys}, unexpected {res.unexpected_keys}", file=sys.stderr)
         name = Path(args.checkpoint).stem.lower()
         checkpoint_sha = sha256_file(Path(args.checkpoint))
     else:
@@ -205,9 +208,9 @@ def main() -> int:
         own["max_abs_energy_diff_eV_atom"] = max(own["max_abs_energy_diff_eV_atom"], abs(a[0] - b[0]) / n)
         own["max_abs_force_diff_eV_A"] = max(own["max_abs_force_diff_eV_A"], float(np.abs(a[1] - b[1]).max()))
         own["max_abs_stress_diff_eV_A3"] = max(own["max_abs_stress_diff_eV_A3"], float(np.abs(a[2] - b[2]).max()))
-    rel = max(p["dF"] / max(p["max_abs_force"], 1e-12) for p in per)
-    diffs["max_relative_force_diff"] = rel
     diffs["max_abs_force_eV_A"] = max(p["max_abs_force"] for p in per)
+    # relative to the largest force in the set (per-structure ratios blow up where forces vanish by symmetry)
+    diffs["max_force_diff_over_max_force"] = diffs["max_abs_force_diff_eV_A"] / max(diffs["max_abs_force_eV_A"], 1e-12)
     targets = {"max_abs_energy_diff_eV_atom": 2e-5, "max_abs_force_diff_eV_A": 5e-5, "max_abs_stress_diff_eV_A3": 1e-4}
     passed = all(diffs[k] <= v for k, v in targets.items())
     if "float64_reference_error" in ref_prec:
@@ -226,6 +229,9 @@ def main() -> int:
         **ref_prec,
     }
     (out_dir / "parity.json").write_text(json.dumps(parity, indent=2) + "\n")
+    if not args.checkpoint:
+        # the random-weight proof is a result of the export path: keep it with the benchmarks
+        (REPO / "bench" / "results" / "mattersim-random-parity.json").write_text(json.dumps(parity, indent=2) + "\n")
     manifest = {
         "name": name,
         "model": "MatterSim (M3GNet)",
