@@ -1,6 +1,7 @@
 // Campaign control through signals and the CLI: pause (progress query shows it), resume with a
 // new concurrency window, cancel; retry-failed --include-cancelled puts items back under a new
 // generation; invalid inputs are rejected with their typed code while the rest completes.
+import type { ChildProcess } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -18,6 +19,7 @@ describe.skipIf(!HAS_TEMPORAL)('engine: pause / resume / cancel / retry-failed, 
   let store: Store;
   let connection: Connection;
   let env: Record<string, string>;
+  const procs: ChildProcess[] = [];
 
   beforeAll(async () => {
     if (!HAS_TEMPORAL) console.warn(NO_TEMPORAL);
@@ -35,6 +37,7 @@ describe.skipIf(!HAS_TEMPORAL)('engine: pause / resume / cancel / retry-failed, 
   }, 120_000);
 
   afterAll(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await connection?.close();
     await store?.close();
     await stopServices(dir);
@@ -46,16 +49,18 @@ describe.skipIf(!HAS_TEMPORAL)('engine: pause / resume / cancel / retry-failed, 
     // only a light worker: workflows run, relaxations (inference queue) wait, so the control
     // state is observable
     const light = cliBackground(['worker', '--queue', 'light'], env);
+    procs.push(light);
     // two partition parents, so signals and cancellation must reach both
     const orchestrator = cliBackground(['run', inputs, '--model', 'lennard-jones', '--supercell', '2', '--no-workers', '--partitions', '2', '--name', 'ctl', '--campaign-dir', dir], env);
+    procs.push(orchestrator);
     const c = await waitFor('campaign row', async () => (await store.migrate(), await store.getCampaign('ctl')), 60_000);
     expect(c.partitions).toBe(2);
     const parent = client.workflow.getHandle(campaignWorkflowId(c.id, 0));
     const parent1 = client.workflow.getHandle(campaignWorkflowId(c.id, 1));
-    await waitFor('campaign workflows', async () => (await parent.query(progressQuery)).inFlight > 0 && (await parent1.query(progressQuery)).inFlight > 0, 60_000);
+    await waitFor('campaign workflows', async () => (await parent.query(progressQuery)).inFlight > 0 && (await parent1.query(progressQuery)).inFlight > 0, 120_000);
 
     expect((await cli(['pause', '--campaign', 'ctl', '--campaign-dir', dir], env)).code).toBe(0);
-    await waitFor('paused', async () => (await parent.query(progressQuery)).paused && (await parent1.query(progressQuery)).paused, 30_000);
+    await waitFor('paused', async () => (await parent.query(progressQuery)).paused && (await parent1.query(progressQuery)).paused, 120_000);
     expect((await store.getCampaign('ctl'))!.status).toBe('paused');
 
     expect((await cli(['resume', '--campaign', 'ctl', '--concurrency', '3', '--campaign-dir', dir], env)).code).toBe(0);
@@ -63,14 +68,14 @@ describe.skipIf(!HAS_TEMPORAL)('engine: pause / resume / cancel / retry-failed, 
     const resumed = await waitFor('resumed with window 2 per partition', async () => {
       const p: CampaignProgress = await parent.query(progressQuery);
       return !p.paused && p.window === 2 ? p : undefined;
-    }, 30_000);
+    }, 120_000);
     expect(resumed.window).toBe(2);
     expect((await store.getCampaign('ctl'))!.window_size).toBe(3);
 
     expect((await cli(['cancel', '--campaign', 'ctl', '--campaign-dir', dir], env)).code).toBe(0);
     await parent.result();
     await parent1.result();
-    await waitFor('orchestrator exits', async () => orchestrator.exitCode !== null, 60_000);
+    await waitFor('orchestrator exits', async () => orchestrator.exitCode !== null, 120_000);
     light.kill('SIGTERM');
     const afterCancel = await store.progress(c.id);
     // the unreadable file was rejected at ingest; everything else was cancelled
