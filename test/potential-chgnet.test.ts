@@ -136,7 +136,7 @@ describe('CHGNet 0.3.0 ONNX vs PyTorch CHGNet', () => {
     for (const idx of [0, 3, 6]) {
       const s = structures[idx]!;
       const L = s.lattice;
-      const cart = s.frac.map((f) => [0, 1, 2].map((k) => f[0] * L[0][k] + f[1] * L[1][k] + f[2] * L[2][k]));
+      const cart = s.frac.map((f) => [0, 1, 2].map((k) => f[0] * L[0][k]! + f[1] * L[1][k]! + f[2] * L[2][k]!));
       const probes: Structure[] = [];
       const comps: [number, number][] = [];
       for (let i = 0; i < Math.min(cart.length, 4); i++)
