@@ -139,7 +139,7 @@ async function main(): Promise<void> {
           torch_forward_ms: t.forward_ms,
           ratio_model_only: t.forward_ms / runMs,
           edges: graphs.reduce((a, g) => a + g.edgeCenter.length, 0),
-          triplets: graphs.reduce((a, g) => a + g.triplets.length / 5, 0),
+          triplets: graphs.reduce((a, g) => a + ('triplets' in g ? g.triplets.length / 5 : g.threeBody.length / 2), 0),
         };
         cases.push(row);
         console.log(JSON.stringify(row));

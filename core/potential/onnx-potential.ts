@@ -14,6 +14,7 @@ import { SoftmodeInputError } from '../errors.js';
 import type { Mat3, Vec3 } from '../math/linalg.js';
 import type { Structure } from '../structure/structure.js';
 import { batchChgnetGraphs, buildChgnetGraph, type ChgnetBatch, type ChgnetGraph } from './graph-chgnet.js';
+import { batchM3gnetGraphs, buildM3gnetGraph, type M3gnetBatch, type M3gnetGraph } from './graph-m3gnet.js';
 import type { Potential, PotentialIdentity, PotentialResult } from './types.js';
 
 export type ModelErrorCode = 'model_not_found' | 'model_manifest_invalid' | 'model_checksum_mismatch' | 'model_output_invalid';
@@ -36,7 +37,8 @@ export interface OnnxModelManifest {
   version: string;
   source: { checkpoint_sha256: string; [k: string]: unknown };
   files: Partial<Record<OnnxPrecision, { path: string; sha256: string; bytes?: number }>>;
-  cutoffs_A: { atom_graph: number; bond_graph: number };
+  /** CHGNet: atom_graph + bond_graph; MatterSim (M3GNet): atom_graph + three_body */
+  cutoffs_A: { atom_graph: number; bond_graph?: number; three_body?: number };
   supported_atomic_numbers: [number, number];
   [k: string]: unknown;
 }
@@ -80,13 +82,31 @@ export function readManifest(modelDir: string): OnnxModelManifest {
     m.files !== null &&
     typeof m.files === 'object' &&
     typeof m.cutoffs_A?.atom_graph === 'number' &&
-    typeof m.cutoffs_A?.bond_graph === 'number' &&
+    (typeof m.cutoffs_A?.bond_graph === 'number' || typeof m.cutoffs_A?.three_body === 'number') &&
     Array.isArray(m.supported_atomic_numbers);
   if (!ok) throw new ModelIntegrityError('model_manifest_invalid', `manifest ${path} lacks name/source/files/cutoffs`);
   return m;
 }
 
 type Feeds = Record<string, ort.Tensor>;
+
+/** Which graph contract a model folder holds: CHGNet's or MatterSim's M3GNet. */
+export type GraphArchitecture = 'chgnet' | 'm3gnet';
+export function architectureOf(m: OnnxModelManifest): GraphArchitecture {
+  return typeof m.cutoffs_A.three_body === 'number' ? 'm3gnet' : 'chgnet';
+}
+
+function m3gnetFeedsOf(b: M3gnetBatch, precision: OnnxPrecision): Feeds {
+  return {
+    atomic_numbers: new ort.Tensor('int64', b.atomicNumbers, [b.numAtoms]),
+    positions: new ort.Tensor(precision, toFloat(precision, b.positions), [b.numAtoms, 3]),
+    cell: new ort.Tensor(precision, toFloat(precision, b.cell), [b.numStructures, 3, 3]),
+    atom_owner: new ort.Tensor('int64', b.atomOwner, [b.numAtoms]),
+    edge_index: new ort.Tensor('int64', b.edgeIndex, [b.numEdges, 2]),
+    edge_offset: new ort.Tensor(precision, toFloat(precision, b.edgeOffset), [b.numEdges, 3]),
+    three_body: new ort.Tensor('int64', b.threeBody, [b.numTriplets, 2]),
+  };
+}
 
 function toFloat(precision: OnnxPrecision, a: Float64Array): Float32Array | Float64Array {
   return precision === 'float64' ? a : Float32Array.from(a);
@@ -161,7 +181,10 @@ export class OnnxPotential implements Potential {
     const manifest = readManifest(modelDir);
     if (manifest.name !== name)
       throw new ModelIntegrityError('model_manifest_invalid', `manifest in ${modelDir} names '${manifest.name}', expected '${name}'`);
-    if (manifest.cutoffs_A.atom_graph !== CHGNET_GRAPH.atomGraphCutoff || manifest.cutoffs_A.bond_graph !== CHGNET_GRAPH.bondGraphCutoff)
+    if (
+      architectureOf(manifest) === 'chgnet' &&
+      (manifest.cutoffs_A.atom_graph !== CHGNET_GRAPH.atomGraphCutoff || manifest.cutoffs_A.bond_graph !== CHGNET_GRAPH.bondGraphCutoff)
+    )
       throw new ModelIntegrityError(
         'model_manifest_invalid',
         `model cutoffs ${manifest.cutoffs_A.atom_graph}/${manifest.cutoffs_A.bond_graph} Å differ from config/potential.ts CHGNET_GRAPH`,
@@ -187,15 +210,17 @@ export class OnnxPotential implements Potential {
     return new OnnxPotential(session, manifest, modelPath, sha, settings);
   }
 
-  /** CHGNet graph of each structure; throws SoftmodeInputError for unsupported input. */
-  buildGraphs(structures: readonly Structure[]): ChgnetGraph[] {
-    return structures.map((s) =>
-      buildChgnetGraph(s, {
-        atomGraphCutoff: this.manifest.cutoffs_A.atom_graph,
-        bondGraphCutoff: this.manifest.cutoffs_A.bond_graph,
-        maxAtomicNumber: this.manifest.supported_atomic_numbers[1],
-      }),
-    );
+  get architecture(): GraphArchitecture {
+    return architectureOf(this.manifest);
+  }
+
+  /** The model's graph of each structure; throws SoftmodeInputError for unsupported input. */
+  buildGraphs(structures: readonly Structure[]): (ChgnetGraph | M3gnetGraph)[] {
+    const c = this.manifest.cutoffs_A;
+    const zmax = this.manifest.supported_atomic_numbers[1];
+    if (this.architecture === 'm3gnet')
+      return structures.map((s) => buildM3gnetGraph(s, { cutoff: c.atom_graph, threeBodyCutoff: c.three_body!, maxAtomicNumber: zmax }));
+    return structures.map((s) => buildChgnetGraph(s, { atomGraphCutoff: c.atom_graph, bondGraphCutoff: c.bond_graph!, maxAtomicNumber: zmax }));
   }
 
   async evaluate(structures: readonly Structure[]): Promise<PotentialResult[]> {
@@ -204,7 +229,7 @@ export class OnnxPotential implements Potential {
   }
 
   /** Evaluate prebuilt graphs, packing them into runs within the configured budget. */
-  async evaluateGraphs(graphs: readonly ChgnetGraph[]): Promise<PotentialResult[]> {
+  async evaluateGraphs(graphs: readonly (ChgnetGraph | M3gnetGraph)[]): Promise<PotentialResult[]> {
     const out: PotentialResult[] = [];
     let i = 0;
     while (i < graphs.length) {
@@ -216,7 +241,7 @@ export class OnnxPotential implements Potential {
         const g = graphs[j]!;
         const a = atoms + g.numAtoms;
         const e = edges + g.edgeCenter.length;
-        const t = trips + g.triplets.length / 5;
+        const t = trips + ('triplets' in g ? g.triplets.length / 5 : g.threeBody.length / 2);
         if (j > i && (a > this.settings.maxAtomsPerRun || e > this.settings.maxEdgesPerRun || t > this.settings.maxTripletsPerRun)) break;
         atoms = a;
         edges = e;
@@ -230,17 +255,27 @@ export class OnnxPotential implements Potential {
   }
 
   /** One onnxruntime run over a batch (runs are serialised per session). */
-  runBatch(graphs: readonly ChgnetGraph[]): Promise<PotentialResult[]> {
+  runBatch(graphs: readonly (ChgnetGraph | M3gnetGraph)[]): Promise<PotentialResult[]> {
     const task = this.queue.then(() => this.runBatchNow(graphs));
     this.queue = task.catch(() => undefined);
     return task;
   }
 
-  private async runBatchNow(graphs: readonly ChgnetGraph[]): Promise<PotentialResult[]> {
+  private async runBatchNow(graphs: readonly (ChgnetGraph | M3gnetGraph)[]): Promise<PotentialResult[]> {
     const session = this.session;
     if (!session) throw new Error('OnnxPotential used after dispose()');
-    const batch = batchChgnetGraphs(graphs);
-    const res = await session.run(feedsOf(batch, this.settings.precision));
+    let batch: ChgnetBatch | M3gnetBatch;
+    let feeds: Feeds;
+    if (this.architecture === 'm3gnet') {
+      const b = batchM3gnetGraphs(graphs as M3gnetGraph[]);
+      batch = b;
+      feeds = m3gnetFeedsOf(b, this.settings.precision);
+    } else {
+      const b = batchChgnetGraphs(graphs as ChgnetGraph[]);
+      batch = b;
+      feeds = feedsOf(b, this.settings.precision);
+    }
+    const res = await session.run(feeds);
     const energy = res['energy']?.data as Float32Array | Float64Array | undefined;
     const forces = res['forces']?.data as Float32Array | Float64Array | undefined;
     const stress = res['stress']?.data as Float32Array | Float64Array | undefined;

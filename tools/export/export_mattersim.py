@@ -226,6 +226,14 @@ def main() -> int:
         "targets": targets,
         "passed": passed,
         "per_structure": per,
+        # MatterSim's own answers for the generated structures, for the Node-side check
+        # (test/potential-m3gnet-onnx.test.ts runs when this folder exists)
+        "reference_generated": [
+            {"structure": {"lattice": a.cell.array.tolist(), "frac": a.get_scaled_positions(wrap=False).tolist(),
+                           "numbers": [int(z) for z in a.numbers]},
+             "energy": r[0], "forces": r[1].tolist(), "stress": r[2].tolist()}
+            for a, r in ((atoms_list[i], mattersim_reference(model, graphs[i], torch.float32)) for i in range(7))
+        ],
         **ref_prec,
     }
     (out_dir / "parity.json").write_text(json.dumps(parity, indent=2) + "\n")
@@ -238,6 +246,7 @@ def main() -> int:
         "source": {"package": MATTERSIM_SPEC, "checkpoint": parity["checkpoint"], "checkpoint_sha256": checkpoint_sha},
         "files": {"float32": {"path": "model.onnx", "sha256": sha256_file(path), "bytes": path.stat().st_size, "nodes": sum(ops.values())}},
         "cutoffs_A": {"atom_graph": cutoff, "three_body": tb_cutoff},
+        "supported_atomic_numbers": [1, int(model.model_args["max_z"])],
         "model_args": model.model_args,
         "inputs": INPUT_NAMES,
         "outputs": OUTPUT_NAMES,
