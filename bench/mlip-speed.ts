@@ -151,6 +151,12 @@ async function main(): Promise<void> {
       'ms per evaluation (energy+forces+stress) per call of `batch` structures; ratio = torch_ms / onnx_ms (>1: ONNX faster). ' +
       'PyTorch CHGNet eager runs float32; precision names the ONNX graph. Same machine, same run, equal thread counts.',
     command: 'npm run bench:mlip',
+    note:
+      'This machine has 2 cores shared with other jobs (see machine.loadavg): the threads=2 PyTorch figures are ' +
+      'inflated by OpenMP oversubscription and should be read with care; threads=1 is the fair comparison here. ' +
+      'Per-operator profile of the ONNX graph: bench/results/mlip-onnx-profile.json (tools/export/profile_onnx.py): ' +
+      'ScatterElements (segment sums of the forward pass and the backward of every gather) dominates, then Gemm and ' +
+      'element-wise Mul. The float64 graph costs ~2-3x the float32 one.',
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg_start: load0, loadavg_end: loadavg() },
     torch: torch.torch,
     onnxruntime_node: JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version as string,
