@@ -2,6 +2,7 @@
 // ../shared/data/dft-phonondb (issue 4, "Done when"), and the DFT-PBEsol label of each material.
 //
 //   npm run parity:phonondb [-- --jobs 2] [-- --only mp-149,mp-1000] [-- --force-reference]
+//   (--only writes $TMPDIR/phonondb-parity-partial.json, never the published file)
 //
 // 1. bench/results/phonondb-reference.json (tools/reference/phonondb_reference.py: phonopy +
 //    seekpath in tools/.venv, installed by tools/reference/ensure-venv.sh) is (re)made when it
@@ -450,13 +451,15 @@ async function main(): Promise<number> {
       stage_ms: results.find((r) => r.id === c.id)?.timingsMs,
     })),
   };
-  mkdirSync(dirname(OUT_JSON), { recursive: true });
-  writeFileSync(OUT_JSON, JSON.stringify(out, null, 1) + '\n');
+  // A partial (--only) run must not replace the published 171-archive result.
+  const outPath = args.only ? join(tmpdir(), 'phonondb-parity-partial.json') : OUT_JSON;
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, JSON.stringify(out, null, 1) + '\n');
   console.log(
     `phonondb parity: ${comparisons.length}/${all.length} archives; max |Δν| ${freq.value.toExponential(2)} THz (${freq.at?.id}); ` +
       `max |Δ min ν| band ${band.value.toExponential(2)} THz (${band.at?.id}), mesh ${mesh.value.toExponential(2)} THz; ` +
       `${labelMismatches.length} label mismatches; ${out.errors.length} errors; rules ${rulesDiff.length ? 'DIFFER' : 'match'}; ` +
-      `softmode ${softmodeWallS.toFixed(1)} s with ${args.jobs} workers → ${OUT_JSON}`,
+      `softmode ${softmodeWallS.toFixed(1)} s with ${args.jobs} workers → ${outPath}`,
   );
   return out.pass ? 0 : 1;
 }
