@@ -3,6 +3,8 @@ import { PHONON_CONFIG } from '../../config/phonon.js';
 import { SoftmodeInputError } from '../errors.js';
 import { type Mat3, type Vec3, norm3, vecmat3 } from '../math/linalg.js';
 import { getSymmetry, type SymmetryOperation } from '../symmetry/index.js';
+import { supercellSymmetry, unitcellOfSupercell } from '../symmetry/supercell-symmetry.js';
+import type { Supercell } from '../structure/supercell.js';
 import type { Structure } from '../structure/structure.js';
 import { siteOperationIndices } from './symmetry-tools.js';
 
@@ -32,6 +34,19 @@ export interface DisplacementOptions {
   operations?: readonly SymmetryOperation[];
   /** precomputed spglib-style equivalent atoms */
   equivalentAtoms?: readonly number[];
+  /**
+   * How to find the supercell's operations when none are given and a Supercell (not a bare
+   * Structure) is passed: 'unitcell' (default) derives them from the unit cell's symmetry
+   * (core/symmetry/supercell-symmetry.ts, fast); 'direct' runs moyo on the whole supercell.
+   * A bare Structure always uses 'direct' (the unit cell is unknown).
+   */
+  symmetrySource?: 'unitcell' | 'direct';
+  /** the unit cell the Supercell was made from (default: reconstructed from the Supercell) */
+  unitcell?: Structure;
+}
+
+function isSupercell(x: Structure | Supercell): x is Supercell {
+  return (x as Supercell).structure !== undefined && (x as Supercell).matrix !== undefined;
 }
 
 const AXES: Vec3[] = [
@@ -91,7 +106,8 @@ function needsMinus(d: Vec3, site: readonly Readonly<Mat3>[]): boolean {
 }
 
 /** Symmetry-reduced displacements of a supercell, in phonopy's order. */
-export function generateDisplacements(supercell: Structure, opts: DisplacementOptions = {}): Displacement[] {
+export function generateDisplacements(cell: Structure | Supercell, opts: DisplacementOptions = {}): Displacement[] {
+  const supercell = isSupercell(cell) ? cell.structure : cell;
   const amplitude = opts.amplitude ?? PHONON_CONFIG.displacementAmplitude;
   if (!(amplitude > 0) || !Number.isFinite(amplitude)) throw new SoftmodeInputError('invalid_argument', `displacement amplitude must be > 0 (got ${amplitude})`);
   const diagonal = opts.diagonal ?? PHONON_CONFIG.diagonalDisplacements;
@@ -100,7 +116,10 @@ export function generateDisplacements(supercell: Structure, opts: DisplacementOp
   let ops = opts.operations;
   let equiv = opts.equivalentAtoms;
   if (!ops || !equiv) {
-    const sym = getSymmetry(supercell, symprec);
+    const sym =
+      isSupercell(cell) && (opts.symmetrySource ?? 'unitcell') === 'unitcell'
+        ? supercellSymmetry(opts.unitcell ?? unitcellOfSupercell(cell), cell, symprec)
+        : getSymmetry(supercell, symprec);
     ops = sym.operations;
     equiv = sym.equivalentAtoms;
   }

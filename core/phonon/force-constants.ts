@@ -4,6 +4,7 @@ import { PHONON_CONFIG } from '../../config/phonon.js';
 import { SoftmodeInputError } from '../errors.js';
 import { type Mat3, det3, inv3 } from '../math/linalg.js';
 import { getSymmetry, type SymmetryOperation } from '../symmetry/index.js';
+import type { SupercellSymmetry } from '../symmetry/supercell-symmetry.js';
 import type { Structure } from '../structure/structure.js';
 import type { DisplacementForces } from './displacements.js';
 import { AtomLocator, cartesianRotation, imageOf, operationPermutation, siteOperationIndices } from './symmetry-tools.js';
@@ -23,6 +24,11 @@ export interface ForceConstantOptions {
   symmetrizeLevel?: number;
   /** precomputed supercell symmetry operations (fractional, supercell basis) */
   operations?: readonly SymmetryOperation[];
+  /**
+   * precomputed supercell symmetry with atom permutations (core/symmetry/supercell-symmetry.ts):
+   * its permutations replace the position look-ups. Takes precedence over `operations`.
+   */
+  symmetry?: Pick<SupercellSymmetry, 'operations' | 'permutation' | 'imageOf'>;
 }
 
 export function fcBlock(fc: ForceConstants, i: number, j: number): Mat3 {
@@ -57,7 +63,8 @@ export function computeForceConstants(supercell: Structure, sets: readonly Displ
   const symprec = opts.symprec ?? PHONON_CONFIG.symprec;
   const removeDrift = opts.removeDrift ?? PHONON_CONFIG.removeDrift;
   const level = opts.symmetrizeLevel ?? PHONON_CONFIG.symmetrizeLevel;
-  const ops = opts.operations ?? getSymmetry(supercell, symprec).operations;
+  const given = opts.symmetry;
+  const ops = given ? given.operations : (opts.operations ?? getSymmetry(supercell, symprec).operations);
   const loc = new AtomLocator(supercell.lattice, supercell.frac, symprec);
   const data = new Float64Array(n * n * 9);
   const fc: ForceConstants = { natoms: n, data };
@@ -74,7 +81,7 @@ export function computeForceConstants(supercell: Structure, sets: readonly Displ
   const perm = (k: number): Int32Array => {
     let p = permOf.get(k);
     if (!p) {
-      p = operationPermutation(supercell, loc, ops[k]!);
+      p = given ? given.permutation(k) : operationPermutation(supercell, loc, ops[k]!);
       permOf.set(k, p);
     }
     return p;
@@ -170,7 +177,7 @@ export function computeForceConstants(supercell: Structure, sets: readonly Displ
     let found = -1;
     let target = -1;
     for (let k = 0; k < ops.length && found < 0; k++) {
-      const a = imageOf(supercell, loc, ops[k]!, i);
+      const a = given ? given.imageOf(k, i) : imageOf(supercell, loc, ops[k]!, i);
       if (a >= 0 && isSolved[a]) {
         found = k;
         target = a;

@@ -25,6 +25,7 @@ import { atomicMass, symbolOf } from '../structure/elements.js';
 import { makeSupercell, toSupercellMatrix } from '../structure/supercell.js';
 import type { Structure } from '../structure/structure.js';
 import { getSymmetry, type SymmetryInfo } from '../symmetry/index.js';
+import { supercellSymmetry as deriveSupercellSymmetry } from '../symmetry/supercell-symmetry.js';
 import { thermalProperties, type ThermalOptions, type ThermalProperties } from '../thermo/index.js';
 import { bandPath, type BandPathOptions } from './bandpath/index.js';
 import type { DisplacementForces } from './displacements.js';
@@ -64,6 +65,12 @@ export interface PhononModelInput {
   /** unit-cell masses (AMU); default phonopy's table */
   masses?: readonly number[];
   symprec?: number;
+  /**
+   * supercell operations: 'unitcell' (default) derives them from the unit cell's symmetry
+   * (core/symmetry/supercell-symmetry.ts, fast on large supercells); 'direct' runs moyo on the
+   * whole supercell (slow above a few hundred atoms; kept for checks)
+   */
+  symmetrySource?: 'unitcell' | 'direct';
   removeDrift?: boolean;
   symmetrizeLevel?: number;
   /** √(Φ/m) → THz; default 15.633302300230191 (eV/Å², AMU) */
@@ -84,6 +91,8 @@ export interface PhononModel {
   forceConstants: ForceConstants;
   svecs: ShortestVectors;
   dynmat: DynamicalMatrix;
+  /** number/symbol are 0 and '' when derived from the unit cell and the supercell lattice breaks
+   *  some of its rotations (core/symmetry/supercell-symmetry.ts) */
   supercellSymmetry: Pick<SymmetryInfo, 'number' | 'symbol' | 'operations'> | null;
 }
 
@@ -125,11 +134,12 @@ export function buildPhononModel(input: PhononModelInput): PhononModel {
   let supercellSymmetry: PhononModel['supercellSymmetry'] = null;
   if (!fc) {
     if (!input.displacements) throw new SoftmodeInputError('invalid_argument', 'need displacement–force sets or force constants');
-    const sym = getSymmetry(supercell, symprec);
+    const derived = input.symmetrySource === 'direct' ? null : deriveSupercellSymmetry(input.unitcell, sc, symprec);
+    const sym = derived ?? getSymmetry(supercell, symprec);
     supercellSymmetry = { number: sym.number, symbol: sym.symbol, operations: sym.operations };
     fc = computeForceConstants(supercell, input.displacements, {
       symprec,
-      operations: sym.operations,
+      ...(derived ? { symmetry: derived } : { operations: sym.operations }),
       ...(input.removeDrift !== undefined ? { removeDrift: input.removeDrift } : {}),
       ...(input.symmetrizeLevel !== undefined ? { symmetrizeLevel: input.symmetrizeLevel } : {}),
     });
