@@ -16,10 +16,9 @@
 // frame; the two differ by far less than symprec and by a rigid translation/rotation, which
 // changes neither energies nor lattice lengths.
 import { SoftmodeInputError } from '../errors.js';
-import { type Mat3, type Vec3, inv3, matmul3, transpose3 } from '../math/linalg.js';
+import { type Mat3, type Vec3, det3, inv3, matmul3, transpose3 } from '../math/linalg.js';
 import { makeStructure } from '../structure/structure.js';
-import { getSymmetry } from '../symmetry/index.js';
-import { sqrtm } from './matrix.js';
+import { getSymmetry, standardizeCell } from '../symmetry/index.js';
 
 export interface SymmetryConstraint {
   symprec: number;
@@ -245,6 +244,170 @@ function spglibOrigin(frac: readonly Vec3[], numbers: readonly number[], rotatio
   });
 }
 
+
+function isIdentity(R: Mat3): boolean {
+  return R[0][0] === 1 && R[1][1] === 1 && R[2][2] === 1 && R[0][1] === 0 && R[0][2] === 0 && R[1][0] === 0 && R[1][2] === 0 && R[2][0] === 0 && R[2][1] === 0;
+}
+
+/** Proper integer rotations (entries −1, 0, 1) that keep the metric G within `tol`. */
+function latticeRotations(G: Mat3, tol: number): Mat3[] {
+  const out: Mat3[] = [];
+  const v = [-1, 0, 1];
+  for (let code = 0; code < 19683; code++) {
+    const e: number[] = [];
+    let c = code;
+    for (let k = 0; k < 9; k++) {
+      e.push(v[c % 3]!);
+      c = Math.floor(c / 3);
+    }
+    const W: Mat3 = [
+      [e[0]!, e[1]!, e[2]!],
+      [e[3]!, e[4]!, e[5]!],
+      [e[6]!, e[7]!, e[8]!],
+    ];
+    if (det3(W) !== 1) continue;
+    const Gw = matmul3(matmul3(transpose3(W), G), W);
+    let ok = true;
+    for (let i = 0; i < 3 && ok; i++) for (let j = 0; j < 3 && ok; j++) if (Math.abs(Gw[i]![j]! - G[i]![j]!) > tol) ok = false;
+    if (ok) out.push(W);
+  }
+  return out;
+}
+
+/** spglib's ideal conventional vectors (rows; a along x, b in the xy plane) for basis B. */
+function idealVectors(B: Mat3, spaceGroup: number): Mat3 {
+  const dot = (u: readonly number[], v: readonly number[]) => u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!;
+  const len = (u: readonly number[]) => Math.sqrt(dot(u, u));
+  const a = len(B[0]), b = len(B[1]), c = len(B[2]);
+  let ideal: Mat3;
+  if (spaceGroup <= 2) {
+    const ca = dot(B[1], B[2]) / b / c, cb = dot(B[0], B[2]) / a / c, cg = dot(B[0], B[1]) / a / b;
+    // spglib goes through the angles (acos then cos/sin): keep that rounding
+    const alpha = Math.acos(ca), beta = Math.acos(cb), gamma = Math.acos(cg);
+    const Ca = Math.cos(alpha), Cb = Math.cos(beta), Cg = Math.cos(gamma), Sg = Math.sin(gamma);
+    ideal = [
+      [a, 0, 0],
+      [b * Cg, b * Sg, 0],
+      [c * Cb, (c * (Ca - Cb * Cg)) / Sg, (c * Math.sqrt(1 - Ca * Ca - Cb * Cb - Cg * Cg + 2 * Ca * Cb * Cg)) / Sg],
+    ];
+  } else if (spaceGroup <= 15) {
+    const beta = Math.acos(dot(B[0], B[2]) / a / c);
+    ideal = [
+      [a, 0, 0],
+      [0, b, 0],
+      [c * Math.cos(beta), 0, c * Math.sin(beta)],
+    ];
+  } else if (spaceGroup <= 74) {
+    ideal = [
+      [a, 0, 0],
+      [0, b, 0],
+      [0, 0, c],
+    ];
+  } else if (spaceGroup <= 142) {
+    const m = (a + b) / 2;
+    ideal = [
+      [m, 0, 0],
+      [0, m, 0],
+      [0, 0, c],
+    ];
+  } else if (spaceGroup <= 194) {
+    const m = (a + b) / 2;
+    ideal = [
+      [m, 0, 0],
+      [-m / 2, (m / 2) * Math.sqrt(3), 0],
+      [0, 0, c],
+    ];
+  } else {
+    const m = (a + b + c) / 3;
+    ideal = [
+      [m, 0, 0],
+      [0, m, 0],
+      [0, 0, m],
+    ];
+  }
+  return ideal;
+}
+
+/**
+ * The symmetrized cell as ASE's refine_symmetry makes it (spglib's idealized standard lattice
+ * mapped back): in the conventional basis B (rows, B = Pᵀ·L with P the standardization's linear
+ * part), lengths and angles are made exact by the rule of the lattice system (spglib's
+ * convention: averaged lengths for tetragonal / hexagonal / cubic axes, a, b, c, β kept for
+ * monoclinic, the metric kept for triclinic), the ideal vectors are laid out with a along x and
+ * b in the xy plane, and then rotated onto B's own frame (a along a_B, b in the a_B–b_B plane);
+ * finally L' = P⁻ᵀ·B'. Trigonal groups are taken in their hexagonal axes (spglib's default).
+ */
+function idealCell(
+  lattice: Mat3,
+  numbers: readonly number[],
+  frac: readonly Vec3[],
+  symprec: number,
+  spaceGroup: number,
+  rotations: readonly Mat3[],
+  translations: readonly Vec3[],
+): Mat3 {
+  const P0 = standardizeCell(makeStructure({ lattice, frac, numbers }), symprec, 'Spglib').transformation.linear;
+  const B0 = matmul3(transpose3(P0), lattice);
+  // spglib then re-picks, among the bases B₀·W related by a proper rotation W of the group (in
+  // the conventional basis), the one whose Cartesian vectors lie closest to the ideal lattice in
+  // its standard orientation (Frobenius distance, improving by > symprec). moyo's B₀ may differ
+  // from spglib's by a rotation of the lattice that is not in the group (e.g. c → −c in R3m), so
+  // we search every proper lattice rotation that keeps the centring: the choice closest to the
+  // standard orientation is spglib's whenever its own first basis was (inputs near the standard
+  // orientation, as files usually are).
+  const ideal0 = idealVectors(B0, spaceGroup);
+  const P0inv = inv3(P0);
+  const G0 = matmul3(B0, transpose3(B0));
+  const scale = Math.max(G0[0]![0]!, G0[1]![1]!, G0[2]![2]!);
+  const pure = translations.filter((_, g) => isIdentity(rotations[g]!));
+  let best = 0;
+  for (const r of B0) best += r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
+  best = Math.sqrt(best);
+  let W: Mat3 = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
+  for (const Ws of latticeRotations(G0, 0.05 * scale)) {
+    // keep the input lattice and its centring: R = P₀ W P₀⁻¹ integer, pure translations permuted
+    const Rin = matmul3(matmul3(P0, Ws), P0inv);
+    if (Rin.some((row) => row.some((x) => Math.abs(x - Math.round(x)) > 1e-6))) continue;
+    const keepsCentring = pure.every((t) =>
+      pure.some((u) =>
+        [0, 1, 2].every((k) => {
+          const d = Rin[k]![0]! * t[0] + Rin[k]![1]! * t[1] + Rin[k]![2]! * t[2] - u[k]!;
+          return Math.abs(d - Math.round(d)) < 1e-6;
+        }),
+      ),
+    );
+    if (!keepsCentring) continue;
+    const Bw = matmul3(transpose3(Ws), B0);
+    let d = 0;
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) d += (Bw[i]![j]! - ideal0[i]![j]!) ** 2;
+    d = Math.sqrt(d);
+    if (d < best - symprec) {
+      best = d;
+      W = Ws;
+    }
+  }
+  const P = matmul3(P0, W);
+  const B = matmul3(transpose3(P), lattice);
+  const ideal = idealVectors(B, spaceGroup);
+  const dot = (u: readonly number[], v: readonly number[]) => u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!;
+  const len = (u: readonly number[]) => Math.sqrt(dot(u, u));
+  // orthonormal frame of B: e1 ∥ a_B, e3 ∥ a_B × b_B, e2 = e3 × e1
+  const A0 = B[0], B1 = B[1];
+  const e3 = [A0[1] * B1[2] - A0[2] * B1[1], A0[2] * B1[0] - A0[0] * B1[2], A0[0] * B1[1] - A0[1] * B1[0]];
+  const e2 = [e3[1]! * A0[2] - e3[2]! * A0[1], e3[2]! * A0[0] - e3[0]! * A0[2], e3[0]! * A0[1] - e3[1]! * A0[0]];
+  const n1 = len(A0), n2 = len(e2), n3 = len(e3);
+  const E: Mat3 = [
+    [A0[0] / n1, A0[1] / n1, A0[2] / n1],
+    [e2[0]! / n2, e2[1]! / n2, e2[2]! / n2],
+    [e3[0]! / n3, e3[1]! / n3, e3[2]! / n3],
+  ];
+  return matmul3(transpose3(inv3(P)), matmul3(ideal, E));
+}
+
 export interface RefinedGeometry {
   lattice: Mat3;
   cart: Float64Array;
@@ -257,48 +420,32 @@ export function refineGeometry(lattice: Mat3, cart: Float64Array, numbers: reado
   const info = analyse(lattice, cart, numbers, symprec);
   const rotations = info.operations.map((o) => o.rotation);
   const translations = info.operations.map((o) => o.translation);
-  // metric average
-  const G = matmul3(lattice, transpose3(lattice));
-  const Gs: Mat3 = [
-    [0, 0, 0],
-    [0, 0, 0],
-    [0, 0, 0],
-  ];
-  for (const R of rotations) {
-    const x = matmul3(matmul3(transpose3(R), G), R);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) Gs[i]![j]! += x[i]![j]!;
-  }
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) Gs[i]![j]! /= rotations.length;
-  for (let i = 0; i < 3; i++)
-    for (let j = i + 1; j < 3; j++) {
-      const avg = 0.5 * (Gs[i]![j]! + Gs[j]![i]!);
-      Gs[i]![j] = avg;
-      Gs[j]![i] = avg;
-    }
-  const inv = inv3(lattice);
-  const S = matmul3(matmul3(inv, Gs), transpose3(inv));
-  const Sflat = Float64Array.from(S.flat());
-  const Tf = sqrtm(Sflat, 3);
-  const T: Mat3 = [
-    [Tf[0]!, Tf[1]!, Tf[2]!],
-    [Tf[3]!, Tf[4]!, Tf[5]!],
-    [Tf[6]!, Tf[7]!, Tf[8]!],
-  ];
-  // symmetric part only (T is symmetric up to rounding)
-  for (let i = 0; i < 3; i++)
-    for (let j = i + 1; j < 3; j++) {
-      const avg = 0.5 * (T[i]![j]! + T[j]![i]!);
-      T[i]![j] = avg;
-      T[j]![i] = avg;
-    }
-  const newLattice = matmul3(lattice, T);
+  const frac0 = fracOf(lattice, cart);
+  const newLattice = idealCell(lattice, numbers, frac0, symprec, info.number, rotations, translations);
   // positions, as spglib's exact positions that ASE's refine_symmetry copies: per orbit, the
   // representative (lowest index) is averaged over its site-symmetry operations, the other
   // members are its images; then the structure is shifted rigidly so atom 0 keeps its place.
   const frac = fracOf(lattice, cart);
   // translations with the origin spglib would choose (see spglibOrigin), so the refined shape
   // is the one ASE produces, not just an equally symmetric neighbour of it
-  const ts = spglibOrigin(frac, numbers, rotations, translations, atomMaps(frac, rotations, translations));
+  const maps0 = atomMaps(frac, rotations, translations);
+  // spglib searches the operations in its primitive cell, whose atoms are the averages of their
+  // copies under the pure (centring) translations: measure the origin on those averages
+  const primitiveAveraged = frac.map((x, i) => {
+    const acc: Vec3 = [0, 0, 0];
+    let copies = 0;
+    rotations.forEach((R, g) => {
+      if (!isIdentity(R)) return;
+      const y = frac[maps0[g]![i]!]!;
+      for (let k = 0; k < 3; k++) {
+        const q = y[k]! - translations[g]![k]!;
+        acc[k]! += q - Math.round(q - x[k]!);
+      }
+      copies++;
+    });
+    return [acc[0] / copies, acc[1] / copies, acc[2] / copies] as Vec3;
+  });
+  const ts = spglibOrigin(primitiveAveraged, numbers, rotations, translations, maps0);
   const maps = atomMaps(frac, rotations, ts);
   const n = frac.length;
   const apply = (g: number, x: Vec3, near: Vec3): Vec3 => {
@@ -319,11 +466,27 @@ export function refineGeometry(lattice: Mat3, cart: Float64Array, numbers: reado
   const newFrac: Vec3[] = frac.map((x) => [x[0], x[1], x[2]] as Vec3);
   for (let r = 0; r < n; r++) {
     if (rep[r] !== r) continue;
+    // spglib works in the primitive cell, whose atoms are the averages of their copies under
+    // the pure (centring) translations; only then is the site-symmetry average taken
+    const base: Vec3 = [0, 0, 0];
+    let copies = 0;
+    maps.forEach((map, g) => {
+      const R = rotations[g]!;
+      if (!(R[0][0] === 1 && R[1][1] === 1 && R[2][2] === 1 && R[0][1] === 0 && R[0][2] === 0 && R[1][0] === 0 && R[1][2] === 0 && R[2][0] === 0 && R[2][1] === 0))
+        return;
+      const y = frac[map[r]!]!;
+      for (let k = 0; k < 3; k++) {
+        const p = y[k]! - ts[g]![k]!;
+        base[k]! += p - Math.round(p - frac[r]![k]!);
+      }
+      copies++;
+    });
+    for (let k = 0; k < 3; k++) base[k]! /= copies;
     const acc: Vec3 = [0, 0, 0];
     let count = 0;
     maps.forEach((map, g) => {
       if (map[r] !== r) return;
-      const y = apply(g, frac[r]!, frac[r]!);
+      const y = apply(g, base, frac[r]!);
       for (let k = 0; k < 3; k++) acc[k]! += y[k]!;
       count++;
     });
