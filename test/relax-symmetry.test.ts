@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Mat3, inv3, matmul3, transpose3 } from '../core/math/linalg.js';
 import { PairPotential } from '../core/potential/pair.js';
@@ -13,6 +15,7 @@ import {
 } from '../core/relax/fix-symmetry.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { getSymmetry } from '../core/symmetry/index.js';
+import { REPO_ROOT } from './helpers.js';
 import { prng, rattle, rockSalt, wurtzite } from './relax-fixtures.js';
 
 function refined(s: Structure) {
@@ -140,4 +143,70 @@ describe('FixSymmetry', () => {
     // cubic symmetry: the 3 % stretch of a is spread over a, b, c as 1 %
     for (let i = 0; i < 3; i++) expect(adj[i]![i]!).toBeCloseTo(5.6 * 1.01, 12);
   });
+});
+
+// ASE 3.23 refine_symmetry (spglib 2.8) on perturbed centred structures (C, A, I, F, R lattices),
+// each as its conventional cell and as a primitive cell; produced by
+// tools/reference/refine_symmetry_fixture.py.
+interface RefineCase {
+  name: string;
+  spaceGroup: number;
+  lattice: Mat3;
+  frac: [number, number, number][];
+  numbers: number[];
+  aseLattice: Mat3;
+  aseFrac: [number, number, number][];
+}
+const refineFixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'refine-symmetry-ase.json'), 'utf8')) as { cases: RefineCase[] };
+
+// Known, measured deviations from ASE (everything else must agree to 1e-12):
+//  - spglib fits the origin from up to three Hall generators through a tabulated generalized
+//    inverse; we fit it by least squares over all operations. Equal when the translations are
+//    consistent (one generator, or noise-free), else the positions differ slightly.
+//  - the conventional basis spglib starts from is not always the one nearest the standard
+//    orientation; then the cell is the same up to a rigid rotation (same metric).
+const KNOWN: Record<string, { positionsA?: number; rotatedCell?: boolean }> = {
+  'Gd3S_symmetrized.cif (conventional)': { positionsA: 1e-2 },
+  'IrOs4W_symmetrized.cif (primitive)': { positionsA: 1e-6 },
+  'ReIrOs2_symmetrized.cif (primitive)': { positionsA: 1e-6 },
+  'FeIrOsRh_symmetrized.cif (primitive)': { rotatedCell: true },
+};
+
+describe('refinement reproduces ASE refine_symmetry (spglib) for centred groups', () => {
+  it('fixture covers C/A, I, F and R centrings, conventional and primitive cells', () => {
+    const letters = new Set(refineFixture.cases.map((c) => c.spaceGroup));
+    expect(refineFixture.cases.length).toBeGreaterThanOrEqual(12);
+    expect([...letters].some((n) => n === 225)).toBe(true);
+    expect([...letters].some((n) => n === 166 || n === 160)).toBe(true);
+  });
+  for (const c of refineFixture.cases) {
+    it(c.name, () => {
+      const g = refineGeometry(c.lattice, cartOf(c.lattice, c.frac), c.numbers, 0.01);
+      expect(g.spaceGroupNumber).toBe(c.spaceGroup);
+      const known = KNOWN[c.name] ?? {};
+      let dLattice = 0;
+      let dMetric = 0;
+      const G = matmul3(g.lattice, transpose3(g.lattice));
+      const Ga = matmul3(c.aseLattice, transpose3(c.aseLattice));
+      for (let i = 0; i < 3; i++)
+        for (let j = 0; j < 3; j++) {
+          dLattice = Math.max(dLattice, Math.abs(g.lattice[i]![j]! - c.aseLattice[i]![j]!));
+          dMetric = Math.max(dMetric, Math.abs(G[i]![j]! - Ga[i]![j]!));
+        }
+      expect(dMetric).toBeLessThan(1e-11);
+      if (!known.rotatedCell) expect(dLattice).toBeLessThan(1e-12);
+      // positions: fractional (modulo lattice vectors), then as Cartesian distances
+      const x = fracOf(g.lattice, g.cart);
+      let dFrac = 0;
+      x.forEach((v, i) =>
+        v.forEach((q, k) => {
+          const d = q - c.aseFrac[i]![k]!;
+          dFrac = Math.max(dFrac, Math.abs(d - Math.round(d)));
+        }),
+      );
+      const maxLen = Math.max(...c.aseLattice.map((r) => Math.hypot(r[0], r[1], r[2])));
+      if (known.positionsA !== undefined) expect(dFrac * maxLen).toBeLessThan(known.positionsA);
+      else expect(dFrac).toBeLessThan(1e-12);
+    });
+  }
 });

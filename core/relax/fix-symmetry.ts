@@ -7,14 +7,15 @@
 //   vectors (forces, steps):  f ← (1/|G|) Σ_g Lᵀ R_g L⁻ᵀ f, accumulated on the image atom
 //   rank-2 tensors:           σ ← L⁻¹ [(1/|G|) Σ_g R_gᵀ (L σ Lᵀ) R_g] L⁻ᵀ
 //
-// Refinement (done locally here; the symmetry service had no refineStructure when this was
-// written): the metric G = L·Lᵀ is averaged over the rotations, G_s = (1/|G|) Σ R_gᵀ G R_g
-// (invariant exactly, the R_g being integer and a group), and the cell becomes L' = L·T with
-// T = (L⁻¹ G_s L⁻ᵀ)^{1/2} symmetric, the pure strain that gives metric G_s without rotating
-// the cell; fractional positions are kept, then replaced by the average of their images under
-// every operation. ASE instead copies spglib's idealised standard cell back into the input
-// frame; the two differ by far less than symprec and by a rigid translation/rotation, which
-// changes neither energies nor lattice lengths.
+// Refinement reproduces ASE's refine_symmetry (spglib): the cell becomes spglib's idealized
+// conventional cell mapped back into the input basis and frame (see idealCell); positions keep
+// their fractional coordinates and are then made exact as spglib does in its primitive cell:
+// every atom averaged with its copies under the centring translations, each orbit's
+// representative averaged over its site symmetry, the other members its images, all with the
+// operations re-origined the way spglib fixes its origin (spglibOrigin); finally a rigid shift
+// keeps atom 0 in place. Checked against ASE 3.23 + spglib 2.8 on C/A/I/F/R-centred cells
+// (test/fixtures/refine-symmetry-ase.json): 1e-15 except where spglib's generator-based origin
+// fit or its starting basis differs from ours (listed in test/relax-symmetry.test.ts).
 import { SoftmodeInputError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, transpose3 } from '../math/linalg.js';
 import { makeStructure } from '../structure/structure.js';
