@@ -10,6 +10,10 @@
 // measures the contention more than the code (it is recorded beside, as *_wall_ms).
 // Headline (postprocess_20atom_ms): BaPSe3 (mp-11008, P2_1/c, 20-atom primitive cell, 1×2×1…
 // supercell as in phonondb) post-processed from its DFT FORCE_SETS in ../shared/data/dft-phonondb.
+// supercell_symmetry_nacl_444: supercell operations + permutations + displacements + force
+// constants of a 512-atom NaCl 4×4×4 supercell (conventional 8-atom cell, spring-model forces),
+// with the operations derived from the unit cell (default) vs moyo on the whole supercell,
+// measured in the same run; the force constants of the two paths are compared.
 // Worst case (postprocess_20atom_p1_ms): a 20-atom cell without symmetry (P1: no reduction of
 // displacements or mesh), 2×2×2 supercell, forces from a harmonic spring model written here
 // (central springs between neighbours closer than 3.6 Å) so the force constants are physical.
@@ -18,7 +22,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateDisplacements, hermitianEigen, makeSupercell, postProcess, type DisplacementForces } from '../core/phonon/index.js';
+import { computeForceConstants, generateDisplacements, hermitianEigen, makeSupercell, postProcess, type DisplacementForces } from '../core/phonon/index.js';
+import { getSymmetry } from '../core/symmetry/index.js';
+import { supercellSymmetry } from '../core/symmetry/supercell-symmetry.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { parsePhonopyConf, readForceSets } from '../core/phonon/phonopy-io.js';
 import { readStructureFile } from '../core/structure/io/index.js';
@@ -171,14 +177,16 @@ function repoRoot(): string {
 
 function benchPostprocess(input: { unit: Structure; S: number[][]; P?: number[][]; sets: DisplacementForces[] }, repeats: number): { ms: number; detail: Record<string, unknown> } {
   const { unit, S, sets } = input;
-  const sc = makeSupercell(unit, S).structure;
+  const scFull = makeSupercell(unit, S);
+  const sc = scFull.structure;
   const ts: number[] = [];
   const walls: number[] = [];
   let detail: Record<string, unknown> = {};
   for (let k = 0; k <= repeats; k++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    const disps2 = generateDisplacements(sc); // displacement generation is part of post-processing
+    // displacement generation is part of post-processing (supercell operations from the unit cell)
+    const disps2 = generateDisplacements(scFull, { unitcell: unit });
     const r = postProcess({ unitcell: unit, supercellMatrix: S, ...(input.P ? { primitiveMatrix: input.P } : {}), displacements: sets });
     const wall = performance.now() - t0;
     const c = process.cpuUsage(c0);
@@ -205,7 +213,81 @@ function benchPostprocess(input: { unit: Structure; S: number[][]; P?: number[][
   return { ms: median(ts), detail: { ...detail, wall_ms: median(walls) } };
 }
 
+function cpuMs<T>(f: () => T): { value: T; ms: number; wall_ms: number } {
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  const value = f();
+  const c = process.cpuUsage(c0);
+  return { value, ms: +((c.user + c.system) / 1000).toFixed(1), wall_ms: +(performance.now() - t0).toFixed(1) };
+}
+
+/** NaCl 4×4×4 (512 atoms): supercell symmetry from the unit cell vs moyo on the supercell. */
+function benchSupercellSymmetry(): Record<string, unknown> {
+  const a = 5.69;
+  const fcc = [
+    [0, 0, 0],
+    [0, 0.5, 0.5],
+    [0.5, 0, 0.5],
+    [0.5, 0.5, 0],
+  ];
+  const unit = makeStructure({
+    lattice: [
+      [a, 0, 0],
+      [0, a, 0],
+      [0, 0, a],
+    ],
+    frac: [...fcc, ...fcc.map((p) => p.map((x) => (x + 0.5) % 1))],
+    numbers: [11, 11, 11, 11, 17, 17, 17, 17],
+  });
+  const sc = makeSupercell(unit, [
+    [4, 0, 0],
+    [0, 4, 0],
+    [0, 0, 4],
+  ]);
+  const s = sc.structure;
+  supercellSymmetry(unit, makeSupercell(unit, [[2, 0, 0], [0, 2, 0], [0, 0, 2]])); // warm-up (JIT, moyo load)
+  const derivedSym = cpuMs(() => supercellSymmetry(unit, sc));
+  const directSym = cpuMs(() => getSymmetry(s));
+  const bonds = springBonds(s);
+  const withForces = (d: { atom: number; displacement: [number, number, number] }[]): DisplacementForces[] =>
+    d.map((x) => ({ ...x, forces: springForces(s.numbers.length, bonds, x.atom, x.displacement) }));
+  // whole symmetry-dependent part: operations, displacements, force constants (forces excluded)
+  const derivedAll = cpuMs(() => {
+    const sym = supercellSymmetry(unit, sc);
+    const disps = generateDisplacements(s, { operations: sym.operations, equivalentAtoms: sym.equivalentAtoms });
+    return { disps, sym };
+  });
+  const sets = withForces(derivedAll.value.disps);
+  const derivedFc = cpuMs(() => computeForceConstants(s, sets, { symmetry: derivedAll.value.sym }));
+  const directAll = cpuMs(() => {
+    const sym = getSymmetry(s);
+    return { disps: generateDisplacements(s, { operations: sym.operations, equivalentAtoms: sym.equivalentAtoms }), ops: sym.operations };
+  });
+  const directFc = cpuMs(() => computeForceConstants(s, sets, { operations: directAll.value.ops }));
+  let maxDiff = 0;
+  derivedFc.value.data.forEach((x, k) => (maxDiff = Math.max(maxDiff, Math.abs(x - directFc.value.data[k]!))));
+  const sameDisps = JSON.stringify(derivedAll.value.disps) === JSON.stringify(directAll.value.disps);
+  return {
+    case: 'NaCl conventional cell (a = 5.69 Å) 4×4×4 = 512 atoms, spring-model forces',
+    operations: derivedSym.value.operations.length,
+    displacements: sets.length,
+    symmetry_from_unitcell_ms: derivedSym.ms,
+    symmetry_direct_moyo_ms: directSym.ms,
+    symmetry_from_unitcell_wall_ms: derivedSym.wall_ms,
+    symmetry_direct_moyo_wall_ms: directSym.wall_ms,
+    displacements_plus_fc_from_unitcell_ms: +(derivedAll.ms + derivedFc.ms).toFixed(1),
+    displacements_plus_fc_direct_ms: +(directAll.ms + directFc.ms).toFixed(1),
+    same_displacements: sameDisps,
+    same_operation_order: derivedSym.value.operations.every((op, k) => {
+      const q = directSym.value.operations[k]!;
+      return JSON.stringify(op.rotation) === JSON.stringify(q.rotation) && op.translation.every((t, i) => Math.abs(((t - q.translation[i]! + 0.5) % 1 + 1) % 1 - 0.5) < 1e-6);
+    }),
+    fc_max_abs_diff: maxDiff,
+  };
+}
+
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 2));
+const symCase = benchSupercellSymmetry();
 const eig600 = benchEig(600, false, REPEATS + 1);
 const eig600v = benchEig(600, true, REPEATS);
 const p1 = benchPostprocess(p1Case(), REPEATS);
@@ -222,6 +304,7 @@ const result = {
   postprocess_20atom: pp ? { case: pp.name, ...pp.detail } : 'phonondb archive not available (../shared missing)',
   postprocess_20atom_p1_ms: +p1.ms.toFixed(1),
   postprocess_20atom_p1: { case: 'synthetic P1 20-atom cell, spring-model forces', ...p1.detail },
+  supercell_symmetry_nacl_444: symCase,
   targets: { eig_600_ms: 1000, postprocess_20atom_ms: 2000 },
 };
 const repo = repoRoot();

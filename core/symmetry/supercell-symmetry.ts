@@ -23,7 +23,6 @@
 // re-derives the smaller group and may list it in another order.
 import { SoftmodeInputError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, matvec3 } from '../math/linalg.js';
-import { AtomLocator } from '../phonon/symmetry-tools.js';
 import type { Supercell } from '../structure/supercell.js';
 import { type Structure, makeStructure } from '../structure/structure.js';
 import { getSymmetry, type SymmetryInfo, type SymmetryOperation } from './index.js';
@@ -49,6 +48,12 @@ export interface SupercellSymmetry {
 
 const ROUND_TOL = 1e-8;
 
+const IDENTITY: Mat3 = [
+  [1, 0, 0],
+  [0, 1, 0],
+  [0, 0, 1],
+];
+
 function isIdentity(R: Readonly<Mat3>): boolean {
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) if (R[i]![j] !== (i === j ? 1 : 0)) return false;
   return true;
@@ -63,28 +68,10 @@ function rotationInSupercell(Minv: Mat3, M: Mat3, R: Readonly<Mat3>): Mat3 | nul
   return out;
 }
 
-function mapPositions(s: Structure, loc: AtomLocator, R: Readonly<Mat3>, t: readonly number[], what: string): Int32Array {
-  const n = s.frac.length;
-  const perm = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = s.frac[i]!;
-    const j = loc.find(
-      R[0][0] * p[0] + R[0][1] * p[1] + R[0][2] * p[2] + t[0]!,
-      R[1][0] * p[0] + R[1][1] * p[1] + R[1][2] * p[2] + t[1]!,
-      R[2][0] * p[0] + R[2][1] * p[1] + R[2][2] * p[2] + t[2]!,
-    );
-    if (j < 0 || s.numbers[j] !== s.numbers[i])
-      throw new SoftmodeInputError('symmetry_failed', `${what} does not map supercell atom ${i} onto an atom of the same species (is the supercell made from this unit cell?)`);
-    perm[i] = j;
-  }
-  return perm;
+/** Unit-cell fractional coordinates (x_u = M·x_s, not wrapped) of each unit atom's first copy. */
+function sc2unitFrac(sc: Supercell, M: Readonly<Mat3>): Vec3[] {
+  return sc.u2s.map((k) => matvec3(M, sc.structure.frac[k]!));
 }
-
-const IDENTITY: Mat3 = [
-  [1, 0, 0],
-  [0, 1, 0],
-  [0, 0, 1],
-];
 
 /**
  * The unit cell a Supercell was built from, reconstructed from the supercell (lattice M⁻ᵀ·L_s,
@@ -101,16 +88,14 @@ export function unitcellOfSupercell(sc: Supercell): Structure {
     [Minv[0][2], Minv[1][2], Minv[2][2]],
   ];
   const lattice = matmul3(MinvT, s.lattice);
-  const frac = sc.u2s.map((k) => {
-    const x = matvec3(M, s.frac[k]!);
-    return x.map((v) => v - Math.floor(v)) as Vec3;
-  });
+  const frac = sc2unitFrac(sc, M).map((x) => x.map((v) => v - Math.floor(v)) as Vec3);
   return makeStructure({ lattice, frac, numbers: sc.u2s.map((k) => s.numbers[k]!) });
 }
 
 /**
  * Supercell operations and atom permutations from the unit cell's symmetry (see header).
- * Cost: one moyo call on the unit cell plus O((N_rot + N_trans)·N_atoms) lookups.
+ * Cost: one moyo call on the unit cell, N_rot·N_atoms position look-ups, O(N_atoms) integer
+ * tables; an image under any operation is then O(1), a permutation O(N_atoms).
  */
 export function supercellSymmetry(unitcell: Structure, supercell: Supercell, symprec = 1e-5, unitSym?: SymmetryInfo): SupercellSymmetry {
   const s = supercell.structure;
@@ -136,30 +121,86 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
     reps.push(op);
   }
   const kept: SymmetryOperation[] = [];
+  const keptUnit: SymmetryOperation[] = [];
   for (const op of reps) {
     const R = rotationInSupercell(Minv, M, op.rotation);
     if (!R) continue;
     const t = matvec3(Minv, op.translation);
     kept.push({ rotation: R, translation: t });
+    keptUnit.push(op);
   }
   const droppedRotations = reps.length - kept.length;
 
-  // Pure translations of the crystal in the supercell: lattice points (the copies of unit atom 0,
-  // relative to its first copy) plus the unit cell's centring translations.
-  const a0 = supercell.u2s[0]!;
-  const x0 = s.frac[a0]!;
-  const pure: Vec3[] = [];
-  for (const c of centrings) {
-    const cs = matvec3(Minv, c);
-    for (let j = 0; j < n; j++) {
-      if (supercell.s2u[j] !== 0) continue;
-      const p = s.frac[j]!;
-      const v: Vec3 = [p[0]! - x0[0]! + cs[0], p[1]! - x0[1]! + cs[1], p[2]! - x0[2]! + cs[2]];
-      pure.push(v.map((x) => x - Math.floor(x)) as Vec3);
+  // Pure translations act on atoms by integer arithmetic, without position look-ups: supercell
+  // atom i = (unit atom u_i, lattice point g_i), g_i = D·(x_i − x_first copy of u_i) mod D
+  // (integer, D = |det M|; D·M⁻¹ is an integer matrix).
+  const D = det;
+  const DMinv = Minv.map((r) => r.map((v) => Math.round(v * D))) as Mat3;
+  const nu = unitcell.numbers.length;
+  const code = (g0: number, g1: number, g2: number): number => ((((g0 % D) + D) % D) * D + (((g1 % D) + D) % D)) * D + (((g2 % D) + D) % D);
+  const D3 = D * D * D;
+  const unitOf = Int32Array.from(supercell.s2u);
+  const g = new Int32Array(3 * n);
+  const atomAt = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    const f = s.frac[supercell.u2s[unitOf[i]!]!]!;
+    const x = s.frac[i]!;
+    for (let a = 0; a < 3; a++) {
+      const v = D * (x[a]! - f[a]!);
+      const r = Math.round(v);
+      if (Math.abs(v - r) > 1e-6)
+        throw new SoftmodeInputError('invalid_argument', `supercell atom ${i} is not a lattice translate of its unit-cell atom ${unitOf[i]}: atom order is not makeSupercell's`);
+      g[3 * i + a] = ((r % D) + D) % D;
     }
+    atomAt.set(unitOf[i]! * D3 + code(g[3 * i]!, g[3 * i + 1]!, g[3 * i + 2]!), i);
   }
-  // moyo's order: atoms of the pivot species (fewest atoms, ties → smallest Z) in index order;
-  // translation x_dst − x_src accepted when it is a pure translation.
+  if (atomAt.size !== n) throw new SoftmodeInputError('invalid_argument', 'supercell has two atoms at the same lattice point of one unit-cell atom');
+  // centring c sends unit atom u to cp[c][u], with x_u + c = x_cp(u) + w: δg = D·M⁻¹·w
+  const xu = sc2unitFrac(supercell, M);
+  const Lu = unitcell.lattice;
+  /** unit atom u → v with R·x_u + t = x_v + w (within symprec), and δg = D·M⁻¹·w per atom */
+  const unitMap = (R: Readonly<Mat3>, t: readonly number[], what: string): { to: Int32Array; d: Int32Array } => {
+    const to = new Int32Array(nu).fill(-1);
+    const d = new Int32Array(3 * nu);
+    for (let u = 0; u < nu; u++) {
+      const x = xu[u]!;
+      const y = [0, 1, 2].map((a) => R[a]![0]! * x[0] + R[a]![1]! * x[1] + R[a]![2]! * x[2] + t[a]!);
+      for (let v = 0; v < nu && to[u]! < 0; v++) {
+        if (unitcell.numbers[v] !== unitcell.numbers[u]) continue;
+        const w = [0, 1, 2].map((a) => Math.round(y[a]! - xu[v]![a]!));
+        const r = [0, 1, 2].map((a) => y[a]! - xu[v]![a]! - w[a]!);
+        const cart = [0, 1, 2].map((b) => r[0]! * Lu[0]![b]! + r[1]! * Lu[1]![b]! + r[2]! * Lu[2]![b]!);
+        if (Math.hypot(cart[0]!, cart[1]!, cart[2]!) < symprec) {
+          to[u] = v;
+          for (let a = 0; a < 3; a++) d[3 * u + a] = DMinv[a]![0]! * w[0]! + DMinv[a]![1]! * w[1]! + DMinv[a]![2]! * w[2]!;
+        }
+      }
+      if (to[u]! < 0) throw new SoftmodeInputError('symmetry_failed', `${what} of the unit cell does not map unit atom ${u} onto an atom of the same species`);
+    }
+    return { to, d };
+  };
+  const cp: Int32Array[] = [];
+  const dg: Int32Array[] = [];
+  for (const c of centrings) {
+    const { to, d } = unitMap(IDENTITY, c, 'a centring translation');
+    cp.push(to);
+    dg.push(d);
+  }
+  const lookup = (v: number, g0: number, g1: number, g2: number, i: number): number => {
+    const j = atomAt.get(v * D3 + code(g0, g1, g2));
+    if (j === undefined) throw new SoftmodeInputError('symmetry_failed', `an operation finds no image of supercell atom ${i}: is the supercell made from this unit cell?`);
+    return j;
+  };
+  /** atom i moved by pure translation (centring c, lattice point gt) */
+  const translate = (c: number, gt: Int32Array, i: number): number => {
+    const u = unitOf[i]!;
+    const d = dg[c]!;
+    return lookup(cp[c]![u]!, g[3 * i]! + gt[0]! + d[3 * u]!, g[3 * i + 1]! + gt[1]! + d[3 * u + 1]!, g[3 * i + 2]! + gt[2]! + d[3 * u + 2]!, i);
+  };
+
+  // moyo's order of pure translations: atoms of the pivot species (fewest atoms, ties → smallest
+  // Z) in index order; the translation moving the first onto each one (one per atom here, since
+  // every pure translation moves the first pivot atom onto a distinct pivot atom).
   const counts = new Map<number, number>();
   for (const z of s.numbers) counts.set(z, (counts.get(z) ?? 0) + 1);
   let pivotZ = -1;
@@ -169,26 +210,48 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
       pivotCount = c;
       pivotZ = z;
     }
-  const pureLoc = new AtomLocator(s.lattice, pure, symprec);
   const src = s.numbers.indexOf(pivotZ);
-  const xs = s.frac[src]!;
+  const us0 = unitOf[src]!;
+  const tCentring: number[] = [];
+  const tLattice: Int32Array[] = [];
   const translations: Vec3[] = [];
-  const usedPure = new Uint8Array(pure.length);
   for (let dst = 0; dst < n; dst++) {
     if (s.numbers[dst] !== pivotZ) continue;
-    const p = s.frac[dst]!;
-    const d: Vec3 = [p[0]! - xs[0]!, p[1]! - xs[1]!, p[2]! - xs[2]!];
-    const k = pureLoc.find(d[0], d[1], d[2]);
-    if (k < 0 || usedPure[k]) continue;
-    usedPure[k] = 1;
-    translations.push(pure[k]!);
+    const c = cp.findIndex((to) => to[us0] === unitOf[dst]);
+    if (c < 0) continue;
+    const gt = new Int32Array(3);
+    for (let a = 0; a < 3; a++) gt[a] = (((g[3 * dst + a]! - g[3 * src + a]! - dg[c]![3 * us0 + a]!) % D) + D) % D;
+    tCentring.push(c);
+    tLattice.push(gt);
+    const cs = matvec3(Minv, centrings[c]!);
+    translations.push([0, 1, 2].map((a) => {
+      const v = cs[a]! + gt[a]! / D;
+      return v - Math.floor(v);
+    }) as Vec3);
   }
-  if (translations.length !== pure.length)
-    throw new SoftmodeInputError('symmetry_failed', `found ${translations.length} of ${pure.length} pure translations of the supercell: is it made from this unit cell?`);
+  if (translations.length !== centrings.length * D)
+    throw new SoftmodeInputError('symmetry_failed', `found ${translations.length} of ${centrings.length * D} pure translations of the supercell: is it made from this unit cell?`);
 
-  const loc = new AtomLocator(s.lattice, s.frac, symprec);
-  const transPerm = translations.map((t) => mapPositions(s, loc, IDENTITY, t, 'a pure translation'));
-  const repPerm = kept.map((op) => mapPositions(s, loc, op.rotation, op.translation, 'a unit-cell operation'));
+  // coset representative (R_u, t_u): (u, g) → (v, R_s·g + D·M⁻¹·w), with R_u x_u + t_u = x_v + w
+  const repPerm = kept.map((op, r) => {
+    const { to, d } = unitMap(keptUnit[r]!.rotation, keptUnit[r]!.translation, 'an operation');
+    const R = op.rotation;
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = unitOf[i]!;
+      const g0 = g[3 * i]!;
+      const g1 = g[3 * i + 1]!;
+      const g2 = g[3 * i + 2]!;
+      p[i] = lookup(
+        to[u]!,
+        R[0][0] * g0 + R[0][1] * g1 + R[0][2] * g2 + d[3 * u]!,
+        R[1][0] * g0 + R[1][1] * g1 + R[1][2] * g2 + d[3 * u + 1]!,
+        R[2][0] * g0 + R[2][1] * g1 + R[2][2] * g2 + d[3 * u + 2]!,
+        i,
+      );
+    }
+    return p;
+  });
   const m = kept.length;
   const operations: SymmetryOperation[] = [];
   for (const t of translations)
@@ -198,22 +261,24 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
     }
 
   // (R, t + τ) x_i = τ + (R x_i + t): first the representative, then the translation
-  const imageOf = (k: number, i: number): number => transPerm[Math.floor(k / m)]![repPerm[k % m]![i]!]!;
+  const imageOf = (k: number, i: number): number => {
+    const t = Math.floor(k / m);
+    return translate(tCentring[t]!, tLattice[t]!, repPerm[k % m]![i]!);
+  };
   const cache = new Map<number, Int32Array>();
   const permutation = (k: number): Int32Array => {
-    if (!(k >= 0 && k < operations.length)) throw new SoftmodeInputError('invalid_argument', `operation index ${k} out of range`);
+    if (!(Number.isInteger(k) && k >= 0 && k < operations.length)) throw new SoftmodeInputError('invalid_argument', `operation index ${k} out of range`);
     let p = cache.get(k);
     if (!p) {
-      const T = transPerm[Math.floor(k / m)]!;
-      const P = repPerm[k % m]!;
       p = new Int32Array(n);
-      for (let i = 0; i < n; i++) p[i] = T[P[i]!]!;
+      for (let i = 0; i < n; i++) p[i] = imageOf(k, i);
       cache.set(k, p);
     }
     return p;
   };
 
-  // orbits: union of the generators' cycles; representative = smallest index (first member)
+  // orbits: lattice translations join all copies of a unit atom, centrings join unit atoms,
+  // the coset representatives do the rest; representative = smallest index (first member)
   const parent = Int32Array.from({ length: n }, (_, i) => i);
   const root = (i: number): number => {
     while (parent[i] !== i) {
@@ -222,12 +287,14 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
     }
     return i;
   };
-  for (const P of [...transPerm, ...repPerm])
-    for (let i = 0; i < n; i++) {
-      const a = root(i);
-      const b = root(P[i]!);
-      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
-    }
+  const join = (i: number, j: number): void => {
+    const a = root(i);
+    const b = root(j);
+    if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+  };
+  for (let i = 0; i < n; i++) join(i, supercell.u2s[unitOf[i]!]!);
+  for (const to of cp) for (let u = 0; u < nu; u++) join(supercell.u2s[u]!, supercell.u2s[to[u]!]!);
+  for (const P of repPerm) for (let i = 0; i < n; i++) join(i, P[i]!);
   const equivalentAtoms = Array.from({ length: n }, (_, i) => root(i));
 
   return {
