@@ -4,6 +4,7 @@
 //
 // Each function calls the real core/ implementation. A model whose loader is absent from the
 // build says so with a StepNotAvailable error (a fault, not a result).
+import { displacedSupercell } from '../../core/phonon/displaced.js';
 import { SoftmodeInputError } from '../../core/errors.js';
 import type { Potential } from '../../core/potential/types.js';
 import { pairPotential } from '../../core/potential/pair.js';
@@ -219,36 +220,13 @@ export interface ForcesOut {
 export async function forcesStep(supercell: StructureJson, displacements: { atom: number; displacement: number[] }[], model: string): Promise<ForcesOut> {
   const pot = await loadModel(model);
   const base = fromJson(supercell);
-  const structures = displacements.map((d) => displaced(base, d.atom, d.displacement));
+  const structures = displacements.map((d) => displacedSupercell(base, d));
   const t0 = performance.now();
   const res = await pot.evaluate(structures);
   const modelMs = performance.now() - t0;
   return { forces: res.map((r) => r.forces.map((f) => [...f])), energies: res.map((r) => r.energy), modelMs };
 }
 
-function displaced(s: Structure, atom: number, u: readonly number[]): Structure {
-  // Cartesian displacement → fractional: Δf = u·L⁻¹ (rows). Solve with the inverse lattice.
-  const L = s.lattice;
-  const inv = inverse3(L);
-  const df = [0, 1, 2].map((j) => u[0]! * inv[0]![j]! + u[1]! * inv[1]![j]! + u[2]! * inv[2]![j]!);
-  const frac = s.frac.map((p, i) => (i === atom ? [p[0] + df[0]!, p[1] + df[1]!, p[2] + df[2]!] : [...p]));
-  return makeStructure({ lattice: L, frac, numbers: s.numbers });
-}
-
-function inverse3(m: readonly (readonly number[])[]): number[][] {
-  const [a, b, c] = m[0]!;
-  const [d, e, f] = m[1]!;
-  const [g, h, i] = m[2]!;
-  const A = e! * i! - f! * h!;
-  const B = -(d! * i! - f! * g!);
-  const C = d! * h! - e! * g!;
-  const det = a! * A + b! * B + c! * C;
-  return [
-    [A / det, -(b! * i! - c! * h!) / det, (b! * f! - c! * e!) / det],
-    [B / det, (a! * i! - c! * g!) / det, -(a! * f! - c! * d!) / det],
-    [C / det, -(a! * h! - b! * g!) / det, (a! * e! - b! * d!) / det],
-  ];
-}
 
 export interface FrequencySetJson {
   qpoints: number[][];

@@ -1,4 +1,4 @@
-// `softmode phonons <structure> --forces <FORCE_SETS|phonopy.yaml> [--dim ...] [--preset ...] [--out DIR]`
+// `softmode phonons <structure> --forces <FORCE_SETS|phonopy.yaml> | --model NAME [--dim ...] [--preset ...] [--out DIR]`
 // Post-processes displacement–force sets in this one process (no Temporal): force constants,
 // frequencies at commensurate q, band path and mesh, the stability classification, thermo, and
 // phonopy-readable files so a label can be cross-checked with phonopy.
@@ -8,7 +8,21 @@ import { parseArgs } from 'node:util';
 import { PHONON_CONFIG } from '../../config/phonon.js';
 import { SoftmodeInputError } from '../../core/errors.js';
 import { type Mat3 } from '../../core/math/linalg.js';
-import { postProcess, STABILITY_PRESETS, type DisplacementForces, type PostProcessResult, type StabilityPreset } from '../../core/phonon/index.js';
+import {
+  chooseSupercell,
+  generateDisplacements,
+  makeSupercell,
+  postProcess,
+  STABILITY_PRESETS,
+  type DisplacementForces,
+  type PostProcessResult,
+  type StabilityPreset,
+  type SupercellRule,
+} from '../../core/phonon/index.js';
+import { displacedSupercell } from '../../core/phonon/displaced.js';
+import { loadPotential } from '../../core/potential/index.js';
+import { relax } from '../../core/relax/relax.js';
+import { RELAX_PROTOCOLS } from '../../config/relax.js';
 import {
   formatBandYaml,
   formatForceSets,
@@ -26,11 +40,17 @@ import type { Structure } from '../../core/structure/structure.js';
 export const summary = 'phonons from displacement–force sets (FORCE_SETS or phonopy yaml): classification, band/mesh, phonopy files';
 
 const USAGE = `usage: softmode phonons <structure> --forces <FORCE_SETS|phonopy.yaml> [options]
+       softmode phonons <structure> --model <chgnet-0.3.0|lennard-jones|...> [--relax phononbench|mattersim|none] [options]
 
 <structure> is any structure file (POSCAR, CIF, ...) or a phonopy yaml holding the unit cell.
 
 options:
   --forces FILE            FORCE_SETS (type 1) or a phonopy yaml with forces per displacement
+  --model NAME             instead of --forces: compute the forces with this potential, in this
+                           process (no Temporal): relax, displace, evaluate, post-process
+  --relax PROTOCOL         with --model: relaxation protocol first (default phononbench; none = as read)
+  --supercell RULE         with --model and no --dim: phononbench (2×2×2 of the input, default) or
+                           min-length (every vector ≥ 20 Å, capped in atoms)
   --dim "2 2 2"            supercell matrix (3 or 9 integers, phonopy's DIM)
   --pa "0 1/2 1/2 ..."     primitive matrix (9 numbers/fractions, phonopy's PRIMITIVE_AXES)
   --conf FILE              phonopy.conf with DIM / PRIMITIVE_AXIS (default: phonopy.conf beside
@@ -83,6 +103,51 @@ function summaryLines(r: PostProcessResult, chosen: StabilityPreset): string[] {
   return out;
 }
 
+interface ModelForces {
+  unitcell: Structure;
+  supercell: Structure;
+  supercellMatrix: readonly (readonly number[])[];
+  sets: DisplacementForces[];
+}
+
+/** The one-process path: (relax →) supercell → displacements → forces from a potential. */
+async function forcesFromModel(
+  input: Structure,
+  model: string,
+  o: { relax: string; matrix?: readonly (readonly number[])[]; supercellRule: string; log: (line: string) => void },
+): Promise<ModelForces> {
+  const potential = await loadPotential(model);
+  try {
+    let unitcell = input;
+    if (o.relax !== 'none') {
+      const protocol = RELAX_PROTOCOLS[o.relax];
+      if (!protocol) throw new SoftmodeInputError('invalid_argument', `unknown relaxation protocol '${o.relax}' (${Object.keys(RELAX_PROTOCOLS).join(', ')}, none)`);
+      const r = await relax(unitcell, potential, protocol);
+      o.log(`relax (${o.relax}, ${potential.identity.model}): ${r.verdict}${r.reason ? ` (${r.reason})` : ''}, ${r.steps.total} steps, max force ${r.maxForce.toExponential(3)} eV/Å, ${r.energyPerAtom.toFixed(6)} eV/atom`);
+      if (r.verdict !== 'converged') o.log('warning: phonons of an unconverged relaxation (PhononBench counts it as unstable)');
+      unitcell = r.structure;
+    }
+    let rule: SupercellRule;
+    if (o.matrix) rule = { kind: 'explicit', matrix: o.matrix };
+    else if (o.supercellRule === 'phononbench') rule = { kind: 'phononbench' };
+    else if (o.supercellRule === 'min-length') rule = { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
+    else throw new SoftmodeInputError('invalid_argument', `--supercell must be phononbench or min-length (got '${o.supercellRule}')`);
+    const choice = chooseSupercell(unitcell, rule);
+    const supercell = makeSupercell(unitcell, choice.matrix, PHONON_CONFIG.symprec);
+    const displacements = generateDisplacements(supercell);
+    const results = await potential.evaluate(displacements.map((d) => displacedSupercell(supercell.structure, d)));
+    o.log(`forces: ${displacements.length} displaced supercells of ${supercell.structure.numbers.length} atoms (${potential.identity.model})`);
+    return {
+      unitcell,
+      supercell: supercell.structure,
+      supercellMatrix: choice.matrix,
+      sets: displacements.map((d, i) => ({ ...d, forces: results[i]!.forces })),
+    };
+  } finally {
+    await potential.dispose?.();
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   let args;
   try {
@@ -91,6 +156,9 @@ export async function run(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         forces: { type: 'string' },
+        model: { type: 'string' },
+        relax: { type: 'string', default: 'phononbench' },
+        supercell: { type: 'string', default: 'phononbench' },
         dim: { type: 'string' },
         pa: { type: 'string' },
         conf: { type: 'string' },
@@ -116,7 +184,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const [structPath] = args.positionals;
-  if (!structPath || !v.forces) {
+  if (!structPath || (!v.forces) === (!v.model)) {
     console.error(USAGE);
     return 2;
   }
@@ -138,27 +206,46 @@ export async function run(argv: string[]): Promise<number> {
       if (all.length !== 1) throw new SoftmodeInputError('invalid_argument', `${structPath} holds ${all.length} structures; give exactly one`);
       unitcell = all[0]!;
     }
-    // forces
     let sets: DisplacementForces[];
+    let supercellMatrix: readonly (readonly number[])[] | undefined;
     let forcesYaml: PhonopyData = {};
-    if (looksLikePhonopyYaml(v.forces)) {
-      forcesYaml = parsePhonopyYaml(readFileSync(v.forces, 'utf8'), v.forces);
-      const d = forcesYaml.displacements ?? [];
-      if (d.length === 0 || d.some((x) => !('forces' in x))) throw new SoftmodeInputError('invalid_argument', `${v.forces} has no forces for its displacements`);
-      sets = d as DisplacementForces[];
+    let computedSupercell: Structure | undefined;
+    let primitiveFromConf: readonly (readonly number[])[] | undefined;
+    if (v.model) {
+      const computed = await forcesFromModel(unitcell, v.model, {
+        relax: v.relax!,
+        ...(v.dim ? { matrix: parseMatrix(v.dim, true, '--dim') } : {}),
+        supercellRule: v.supercell!,
+        log: (line) => {
+          if (!v.json) console.log(line);
+        },
+      });
+      unitcell = computed.unitcell;
+      sets = computed.sets;
+      supercellMatrix = computed.supercellMatrix;
+      computedSupercell = computed.supercell;
     } else {
-      sets = parseForceSets(readFileSync(v.forces, 'utf8'), v.forces).sets;
+      const forcesPath = v.forces!;
+      if (looksLikePhonopyYaml(forcesPath)) {
+        forcesYaml = parsePhonopyYaml(readFileSync(forcesPath, 'utf8'), forcesPath);
+        const d = forcesYaml.displacements ?? [];
+        if (d.length === 0 || d.some((x) => !('forces' in x))) throw new SoftmodeInputError('invalid_argument', `${forcesPath} has no forces for its displacements`);
+        sets = d as DisplacementForces[];
+      } else {
+        sets = parseForceSets(readFileSync(forcesPath, 'utf8'), forcesPath).sets;
+      }
+      // matrices: command line > --conf > phonopy.conf beside the forces > yaml files
+      let conf: ReturnType<typeof parsePhonopyConf> = {};
+      const confPath = v.conf ?? (v.dim ? undefined : join(dirname(forcesPath), 'phonopy.conf'));
+      if (confPath && existsSync(confPath)) conf = parsePhonopyConf(readFileSync(confPath, 'utf8'));
+      else if (v.conf) throw new SoftmodeInputError('invalid_argument', `no such file: ${v.conf}`);
+      supercellMatrix = v.dim ? parseMatrix(v.dim, true, '--dim') : conf.supercellMatrix ?? forcesYaml.supercellMatrix ?? fromYaml.supercellMatrix;
+      primitiveFromConf = conf.primitiveMatrix;
     }
-    // matrices: command line > --conf > phonopy.conf beside the forces > yaml files
-    let conf: ReturnType<typeof parsePhonopyConf> = {};
-    const confPath = v.conf ?? (v.dim ? undefined : join(dirname(v.forces), 'phonopy.conf'));
-    if (confPath && existsSync(confPath)) conf = parsePhonopyConf(readFileSync(confPath, 'utf8'));
-    else if (v.conf) throw new SoftmodeInputError('invalid_argument', `no such file: ${v.conf}`);
-    const supercellMatrix = v.dim ? parseMatrix(v.dim, true, '--dim') : conf.supercellMatrix ?? forcesYaml.supercellMatrix ?? fromYaml.supercellMatrix;
     if (!supercellMatrix) throw new SoftmodeInputError('invalid_argument', 'no supercell matrix: give --dim, --conf or a phonopy yaml that has one');
-    const primitiveMatrix = v.pa ? parseMatrix(v.pa, false, '--pa') : conf.primitiveMatrix ?? forcesYaml.primitiveMatrix ?? fromYaml.primitiveMatrix;
+    const primitiveMatrix = v.pa ? parseMatrix(v.pa, false, '--pa') : primitiveFromConf ?? forcesYaml.primitiveMatrix ?? fromYaml.primitiveMatrix;
     const masses = fromYaml.unitcellMasses?.every((m) => m > 0) ? fromYaml.unitcellMasses : undefined;
-    const supercell = forcesYaml.supercell ?? fromYaml.supercell;
+    const supercell = computedSupercell ?? forcesYaml.supercell ?? fromYaml.supercell;
     const mesh = v.mesh ? v.mesh.trim().split(/[\s,]+/).map(Number) : 'default';
     if (mesh !== 'default' && (mesh.length !== 3 || mesh.some((x) => !Number.isInteger(x) || x < 1)))
       throw new SoftmodeInputError('invalid_argument', '--mesh needs three positive integers');
