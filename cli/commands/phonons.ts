@@ -37,7 +37,7 @@ import {
 import { readStructureFile } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
 
-export const summary = 'phonons from displacement–force sets (FORCE_SETS or phonopy yaml): classification, band/mesh, phonopy files';
+export const summary = 'phonons in one process: from displacement–force sets (FORCE_SETS, phonopy yaml) or a potential (--model); classification, band/mesh, phonopy files';
 
 const USAGE = `usage: softmode phonons <structure> --forces <FORCE_SETS|phonopy.yaml> [options]
        softmode phonons <structure> --model <chgnet-0.3.0|lennard-jones|...> [--relax phononbench|mattersim|none] [options]
