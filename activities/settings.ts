@@ -11,10 +11,10 @@ import type { ActivityPolicy } from '../workflows/definitions.js';
 export const STEP_CACHE_VERSIONS = Object.freeze({
   validate: 'validate-1',
   relax: 'relax-1',
-  displace: 'displace-1',
+  displace: 'displace-2', // 2: supercell symmetry derived from the unit cell
   forces: 'forces-1',
   phonons: 'phonons-1',
-  classify: 'classify-2',
+  classify: 'classify-3', // 3: loew-2 rule (numerical zero 0.005 K)
 });
 
 export interface CampaignSettings {

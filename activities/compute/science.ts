@@ -201,7 +201,7 @@ export function displaceStep(structure: StructureJson, p: DisplaceParams): Displ
   const s = fromJson(structure);
   const choice = chooseSupercell(s, p.supercell);
   const sc = makeSupercell(s, choice.matrix, p.symprec);
-  const disps = generateDisplacements(sc.structure, { amplitude: p.amplitude, diagonal: p.diagonal, plusMinus: p.plusMinus, symprec: p.symprec });
+  const disps = generateDisplacements(sc, { unitcell: s, amplitude: p.amplitude, diagonal: p.diagonal, plusMinus: p.plusMinus, symprec: p.symprec });
   return {
     supercellMatrix: choice.matrix.map((r) => [...r]),
     supercell: toJson(sc.structure),
