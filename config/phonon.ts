@@ -48,10 +48,16 @@ export const STABILITY_RULES = Object.freeze({
     thresholdTHz: 1e-3,
   }),
   loew: Object.freeze({
-    version: 'loew-1',
+    version: 'loew-2',
     /** commensurate q; Γ's three lowest modes may go down to −35 K; everything else must be ≥ 0 */
     gammaAcousticThresholdK: 35,
-    otherThresholdK: 0,
+    /**
+     * "≥ 0" with a numerical zero of 0.005 K (≈ 1e-4 THz). With an imaginary optical Γ mode
+     * above −35 K, two acoustic modes fall outside "the three lowest" and are tested against 0;
+     * their values are eigenvalue round-off (|ν| ~ 1e-7 THz), so an exact 0 lets round-off
+     * decide the label (phonondb mp-9348: phonopy +3e-8 THz, softmode −2e-7 THz). loew-1 used 0.
+     */
+    otherThresholdK: 0.005,
   }),
   mattersim: Object.freeze({
     version: 'mattersim-1',

@@ -24,9 +24,13 @@ describe('stability presets', () => {
     expect(ok.maxFrequency!.K).toBeCloseTo(6 * K, 9);
     const gammaSoft = classifyStability(spec([-36 / K, 0, 0, 5, 5, 6], [1, 2, 3, 4, 5, 6]), 'loew');
     expect(gammaSoft.stable).toBe(false);
-    const gammaOptical = classifyStability(spec([0, 0, 0, -1e-6, 5, 6], [1, 2, 3, 4, 5, 6]), 'loew');
+    const gammaOptical = classifyStability(spec([0, 0, 0, -1e-3, 5, 6], [1, 2, 3, 4, 5, 6]), 'loew');
     expect(gammaOptical.stable).toBe(false);
-    const zoneEdge = classifyStability(spec([0, 0, 0, 5, 5, 6], [-1e-4, 2, 3, 4, 5, 6]), 'loew');
+    // "≥ 0" means ≥ −otherThresholdK: eigenvalue round-off (1e-6 THz) does not decide the label
+    const zero = STABILITY_RULES.loew.otherThresholdK / K;
+    expect(classifyStability(spec([0, 0, 0, -zero / 2, 5, 6], [1, 2, 3, 4, 5, 6]), 'loew').stable).toBe(true);
+    expect(classifyStability(spec([0, 0, 0, -2 * zero, 5, 6], [1, 2, 3, 4, 5, 6]), 'loew').stable).toBe(false);
+    const zoneEdge = classifyStability(spec([0, 0, 0, 5, 5, 6], [-1e-3, 2, 3, 4, 5, 6]), 'loew');
     expect(zoneEdge.stable).toBe(false);
     expect(zoneEdge.minNonExempt!.qpoint).toEqual(X);
     expect(zoneEdge.imaginaryModes).toBe(1);

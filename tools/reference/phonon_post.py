@@ -29,10 +29,10 @@ RULES: dict[str, dict[str, Any]] = {
         "thresholdTHz": 1e-3,  # unstable if min nu < -threshold
     },
     "loew": {
-        "version": "loew-1",
+        "version": "loew-2",
         "where": "commensurate q",
         "gammaAcousticThresholdK": 35.0,  # Gamma's three lowest modes may go down to -35 K
-        "otherThresholdK": 0.0,  # every other mode must be >= 0 K
+        "otherThresholdK": 0.005,  # every other mode >= 0 K, numerical zero 0.005 K (1e-4 THz)
     },
     "mattersim": {
         "version": "mattersim-1",
