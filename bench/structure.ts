@@ -17,6 +17,7 @@ import { structureHash } from '../core/structure/hash.js';
 import { readStructureFile } from '../core/structure/io/index.js';
 import { StructureMatcher } from '../core/structure/matcher.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
+import { mulberry32 } from '../core/math/random.js';
 
 function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
@@ -51,16 +52,6 @@ function timeIt(fn: () => void, repeats: number, cpu?: number[]): number[] {
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * n atoms at 0.08 atoms/Å³ (a typical oxide density) in a moderately skewed cell, placed on a

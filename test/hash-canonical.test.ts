@@ -4,17 +4,8 @@ import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { makeSupercell } from '../core/structure/supercell.js';
 import { primitiveCell } from '../core/symmetry/index.js';
 import { type Mat3, matvec3 } from '../core/math/linalg.js';
+import { mulberry32 } from '../core/math/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rotationMatrix(rnd: () => number): Mat3 {
   // random rotation from a random unit quaternion

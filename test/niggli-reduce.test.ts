@@ -2,18 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isNiggliReduced, niggliParameters, niggliReduce } from '../core/structure/niggli.js';
 import { type Mat3, det3, matmul3 } from '../core/math/linalg.js';
 import { SoftmodeInputError } from '../core/errors.js';
+import { mulberry32 } from '../core/math/random.js';
 
-// Deterministic PRNG so failures reproduce.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomLattice(rnd: () => number): Mat3 {
   for (;;) {
