@@ -167,11 +167,11 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     model: values.model,
     potential: potential.identity,
-    note:
-      values.model === 'chgnet-0.3.0'
-        ? 'softmode: CHGNet-ONNX in onnxruntime-node; ASE: CHGNet 0.3.0 weights on PyTorch (CPU)'
+    note: values.model.startsWith('chgnet-0.3.0')
+      ? `softmode: CHGNet-ONNX (${potential.identity.precision}) in onnxruntime-node; ASE: CHGNet 0.3.0 weights on PyTorch (CPU, float32: the chgnet package computes in float32)`
         : 'both sides evaluate the same analytic pair potential (softmode test model): this isolates the relaxation machinery; the CHGNet comparison needs --model chgnet-0.3.0',
     protocol: { name: protocol.name, version: protocol.version },
+    precision: { softmode: potential.identity.precision, ase: values.model.startsWith('chgnet-0.3.0') ? 'float32' : 'float64' },
     ase_version: ase.ase_version,
     threads: Number(values.threads),
     structures: rows.length,

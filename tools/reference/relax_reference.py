@@ -8,7 +8,8 @@ generalized force row exceeds `explodeForce`, accept iff a fresh filter's max fo
 <= `finalFmax`), or the fixed-cell MatterSim variant.
 
 Models:
-  chgnet-0.3.0   CHGNet on PyTorch (chgnet package, float32, CPU)
+  chgnet-0.3.0   CHGNet on PyTorch (chgnet package, float32, CPU); also under the names
+                 chgnet-0.3.0-float32 / -float64 the softmode side uses
   lennard-jones  the softmode test pair potential, re-implemented here from its definition
   morse          (shifted-force, pair minimum = sum of radii; parameters come in the input)
 
@@ -187,7 +188,9 @@ def main():
     model = job["model"]
     if model in ("lennard-jones", "morse"):
         calc = PairCalculator(job["pair"])
-    elif model == "chgnet-0.3.0":
+    elif model in ("chgnet-0.3.0", "chgnet-0.3.0-float32", "chgnet-0.3.0-float64"):
+        # the softmode side picks the ONNX precision by the name; the PyTorch side is always the
+        # chgnet package, which computes in float32 (its converter and composition model fix it)
         import torch
 
         torch.set_num_threads(threads)
