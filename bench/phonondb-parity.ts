@@ -151,7 +151,7 @@ export interface SoftmodeArchiveResult {
   ms: number;
 }
 
-function extract(archive: string): Record<string, string> {
+export function extractArchive(archive: string): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'softmode-phonondb-'));
   try {
     const r = spawnSync('tar', ['-xJf', archive, '-C', dir], { encoding: 'utf8' });
@@ -191,7 +191,7 @@ function extendedBravaisOf(s: Parameters<typeof bandPath>[0]): string | null {
 /** softmode's post-processing of one phonondb archive. */
 export function softmodeArchive(archive: string): SoftmodeArchiveResult {
   const t0 = performance.now();
-  const files = extract(archive);
+  const files = extractArchive(archive);
   const unitcell = readPoscar(files['POSCAR-unitcell']!, 'POSCAR-unitcell')[0]!;
   const conf = parsePhonopyConf(files['phonopy.conf']!);
   if (!conf.supercellMatrix) throw new Error(`${archive}: phonopy.conf has no DIM`);

@@ -1,0 +1,290 @@
+// CHGNet-0.3.0 labels vs DFT labels (issue 7): the confusion matrix of Loew et al. Table III
+// for softmode's shipped model, on the 171 DFT-PBEsol force sets of ../shared/data/dft-phonondb.
+//
+//   npm run compare:dft [-- --jobs 2] [-- --only mp-149,mp-1000] [-- --model chgnet-0.3.0]
+//   (--only writes $TMPDIR/dft-confusion-partial.json, never the published file)
+//
+// Ground truth: the DFT label of each material under every preset, from phonopy on the DFT
+// FORCE_SETS (bench/results/phonondb-reference.json, made by `npm run parity:phonondb`, whose
+// labels softmode reproduces with 0 mismatches), and Loew's ν_max = max ν over commensurate q.
+// Model side, per material, with the archive's own settings:
+//   1. the DFT primitive cell (POSCAR-unitcell transformed by PRIMITIVE_AXIS);
+//   2. relaxation with the model, PhononBench protocol (FIRE + Fréchet cell filter + FixSymmetry,
+//      fmax 0.005 eV/Å); a relaxation that does not converge counts as unstable (PhononBench);
+//   3. the archive's supercell (DIM, expressed on the primitive cell: the same lattice, so the
+//      same commensurate q), softmode's symmetry-reduced displacements, model forces;
+//   4. softmode's force constants, frequencies (commensurate q, HPKOT band path, default mesh)
+//      and every stability preset.
+// Output bench/results/dft-confusion.json: per preset TS/FU/TU/FS counts and percentages
+// (TS% = TS/(TS+FU) of the DFT-stable, TU% = TU/(TU+FS) of the DFT-unstable, as in Loew Table
+// III), ν_max error in K, and every material's labels.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { PHONON_CONFIG } from '../config/phonon.js';
+import { STABILITY_PRESETS } from '../core/stability/index.js';
+import { RELAX_PROTOCOLS } from '../config/relax.js';
+import { classifyStep, displaceStep, forcesStep, phononStep, relaxStep, toJson } from '../activities/compute/science.js';
+import { det3, inv3, matmul3, transpose3, vecmat3 } from '../core/math/linalg.js';
+import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
+import { readPoscar } from '../core/structure/io/index.js';
+import { reducedFormula } from '../core/structure/hash.js';
+import { makeStructure, type Structure } from '../core/structure/structure.js';
+import { REFERENCE_JSON, archiveId, extractArchive, listArchives, repoRoot, type ReferenceFile } from './phonondb-parity.js';
+
+const ROOT = repoRoot();
+const OUT_JSON = join(ROOT, 'bench', 'results', 'dft-confusion.json');
+
+interface Args {
+  jobs: number;
+  only: Set<string> | null;
+  model: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0' };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    if (k === '--jobs') a.jobs = Math.max(1, Number(argv[++i]));
+    else if (k === '--only') a.only = new Set(argv[++i]!.split(','));
+    else if (k === '--model') a.model = argv[++i]!;
+    else throw new Error(`unknown argument ${k}`);
+  }
+  return a;
+}
+
+/**
+ * The cell whose lattice rows are Pᵀ·L (phonopy's PRIMITIVE_AXIS convention: columns of P are
+ * the primitive vectors in the unit-cell basis), with the unit cell's atoms folded into it and
+ * duplicates (|Δfrac| < tol, same element) dropped.
+ */
+export function primitiveByMatrix(unit: Structure, P: readonly (readonly number[])[], tol = 1e-4): Structure {
+  const Pt = transpose3(P);
+  const Lp = matmul3(Pt, unit.lattice);
+  // frac in the new basis: x_p = x_u · L · Lp⁻¹ = x_u · (Pᵀ)⁻¹
+  const M = inv3(Pt);
+  const frac: number[][] = [];
+  const numbers: number[] = [];
+  unit.frac.forEach((x, k) => {
+    const y = vecmat3(x, M).map((v) => {
+      const w = v - Math.floor(v);
+      return w > 1 - tol ? 0 : w;
+    });
+    const dup = frac.some((f, i) => numbers[i] === unit.numbers[k] && f.every((c, j) => {
+      const d = Math.abs(c - y[j]!);
+      return Math.min(d, 1 - d) < tol;
+    }));
+    if (!dup) {
+      frac.push(y);
+      numbers.push(unit.numbers[k]!);
+    }
+  });
+  const detP = Math.abs(det3(P));
+  const expected = Math.round(unit.numbers.length * detP);
+  if (numbers.length !== expected) throw new Error(`primitive cell has ${numbers.length} atoms, expected ${expected} (|det P| = ${detP})`);
+  return makeStructure({ name: unit.name, lattice: Lp, frac, numbers });
+}
+
+/**
+ * Supercell matrix S' on the primitive cell, phonopy convention (columns: (a_s b_s c_s) =
+ * (a_u b_u c_u)·S = (a_p b_p c_p)·S'), so S' = P⁻¹·S; must be integer.
+ */
+export function supercellOnPrimitive(S: readonly (readonly number[])[], P: readonly (readonly number[])[]): number[][] {
+  const Sp = matmul3(inv3(P), S);
+  return Sp.map((r) =>
+    r.map((x) => {
+      const n = Math.round(x);
+      if (Math.abs(x - n) > 1e-6) throw new Error(`supercell matrix is not integer on the primitive cell (${x})`);
+      return n === 0 ? 0 : n;
+    }),
+  );
+}
+
+export interface MaterialResult {
+  id: string;
+  formula: string;
+  nPrimitive: number;
+  nSupercell: number;
+  nDisplacements: number;
+  relax: { status: string; reason: string | null; steps: number; spacegroupBefore: number | null; spacegroupAfter: number | null; volumeRatio: number | null };
+  labels: Record<string, string>;
+  minFreqTHz: number | null;
+  nuMaxK: number | null;
+  stagesS: Record<string, number>;
+}
+
+async function modelMaterial(archive: string, model: string): Promise<MaterialResult> {
+  const stagesS: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (k: string): void => {
+    const now = performance.now();
+    stagesS[k] = (now - t) / 1000;
+    t = now;
+  };
+  const files = extractArchive(archive);
+  const unit = readPoscar(files['POSCAR-unitcell']!, 'POSCAR-unitcell')[0]!;
+  const conf = parsePhonopyConf(files['phonopy.conf']!);
+  if (!conf.supercellMatrix) throw new Error('phonopy.conf has no DIM');
+  const P = conf.primitiveMatrix ?? [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+  const prim = primitiveByMatrix(unit, P);
+  const S = supercellOnPrimitive(conf.supercellMatrix, P);
+  lap('read');
+  const r = await relaxStep(toJson(prim), model, RELAX_PROTOCOLS['phononbench']!, null, 1_000_000, () => undefined);
+  lap('relax');
+  const relax = { status: r.status, reason: r.reason, steps: r.steps, spacegroupBefore: r.spacegroupBefore, spacegroupAfter: r.spacegroupAfter, volumeRatio: Math.abs(det3(r.structure.lattice) / det3(prim.lattice)) };
+  const base = { id: archiveId(archive.split('/').pop()!), formula: reducedFormula(prim.numbers), nPrimitive: prim.numbers.length, relax, stagesS };
+  if (!r.usable) {
+    // PhononBench: a structure whose relaxation fails is counted as unstable
+    return { ...base, nSupercell: 0, nDisplacements: 0, labels: Object.fromEntries(STABILITY_PRESETS.map((p) => [p, 'unstable'])), minFreqTHz: null, nuMaxK: null };
+  }
+  const disp = displaceStep(r.structure, { supercell: { kind: 'explicit', matrix: S }, amplitude: PHONON_CONFIG.displacementAmplitude, diagonal: PHONON_CONFIG.diagonalDisplacements, plusMinus: PHONON_CONFIG.plusMinus, symprec: PHONON_CONFIG.symprec });
+  lap('displacements');
+  const f = await forcesStep(disp.supercell, disp.displacements, model);
+  lap('forces');
+  const ph = phononStep(r.structure, disp, f.forces, { symprec: PHONON_CONFIG.symprec, removeDrift: PHONON_CONFIG.removeDrift, symmetrizeLevel: PHONON_CONFIG.symmetrizeLevel });
+  lap('phonons');
+  const c = classifyStep(ph, 'full-bz');
+  lap('classify');
+  let maxComm = -Infinity;
+  for (const fr of ph.commensurate.frequencies) for (const x of fr) maxComm = Math.max(maxComm, x);
+  let minBand: number | null = null;
+  for (const fr of ph.band?.frequencies ?? []) for (const x of fr) if (minBand === null || x < minBand) minBand = x;
+  return { ...base, nSupercell: disp.supercell.numbers.length, nDisplacements: disp.displacements.length, labels: c.labels, minFreqTHz: minBand, nuMaxK: maxComm * PHONON_CONFIG.thzToKelvin };
+}
+
+async function runAll(archives: string[], a: Args): Promise<{ results: MaterialResult[]; errors: { id: string; error: string }[] }> {
+  const results: MaterialResult[] = [];
+  const errors: { id: string; error: string }[] = [];
+  let next = 0;
+  const self = fileURLToPath(import.meta.url);
+  const one = (w: Worker, archive: string): Promise<void> =>
+    new Promise((res) => {
+      w.once('message', (m: { ok: true; result: MaterialResult } | { ok: false; error: string }) => {
+        const id = archiveId(archive.split('/').pop()!);
+        if (m.ok) results.push(m.result);
+        else errors.push({ id, error: m.error });
+        process.stderr.write(`[${results.length + errors.length}/${archives.length}] ${id} ${m.ok ? `${m.result.labels['phononbench']} (relax ${m.result.relax.status}, ${Object.values(m.result.stagesS).reduce((x, y) => x + y, 0).toFixed(1)} s)` : m.error}\n`);
+        res();
+      });
+      w.postMessage({ archive, model: a.model });
+    });
+  const workers = Array.from({ length: Math.min(a.jobs, archives.length) }, () => new Worker(self, { workerData: { dftWorker: true } }));
+  await Promise.all(
+    workers.map(async (w) => {
+      while (next < archives.length) await one(w, archives[next++]!);
+      await w.terminate();
+    }),
+  );
+  return { results, errors };
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function main(): Promise<number> {
+  const a = parseArgs(process.argv.slice(2));
+  if (!existsSync(REFERENCE_JSON)) throw new Error(`${REFERENCE_JSON} is missing: run \`npm run parity:phonondb\` first (it makes the DFT labels)`);
+  const ref = JSON.parse(readFileSync(REFERENCE_JSON, 'utf8')) as Omit<ReferenceFile, 'materials'> & { materials: (ReferenceFile['materials'][number] & { nu_max_K: number })[] };
+  const refById = new Map(ref.materials.map((m) => [m.id, m]));
+  const archives = listArchives().filter((p) => !a.only || a.only.has(archiveId(p.split('/').pop()!)));
+  if (archives.length === 0) throw new Error('no archives selected');
+  const t0 = performance.now();
+  const { results, errors } = await runAll(archives, a);
+  const wallS = (performance.now() - t0) / 1000;
+  results.sort((x, y) => (x.id < y.id ? -1 : 1));
+
+  const presets: Record<string, { TS: number; FU: number; TU: number; FS: number; n: number; true_stable_pct: number | null; true_unstable_pct: number | null; accuracy_pct: number | null }> = {};
+  for (const p of STABILITY_PRESETS) {
+    const m = { TS: 0, FU: 0, TU: 0, FS: 0 };
+    for (const r of results) {
+      const dft = (refById.get(r.id)?.labels as Record<string, string> | undefined)?.[p];
+      const ours = r.labels[p];
+      if (!dft || (ours !== 'stable' && ours !== 'unstable')) continue;
+      if (dft === 'stable') ours === 'stable' ? m.TS++ : m.FU++;
+      else ours === 'unstable' ? m.TU++ : m.FS++;
+    }
+    const n = m.TS + m.FU + m.TU + m.FS;
+    const pct = (x: number, d: number): number | null => (d > 0 ? (100 * x) / d : null);
+    presets[p] = { ...m, n, true_stable_pct: pct(m.TS, m.TS + m.FU), true_unstable_pct: pct(m.TU, m.TU + m.FS), accuracy_pct: pct(m.TS + m.TU, n) };
+  }
+  const nuErr = results.flatMap((r) => {
+    const d = refById.get(r.id);
+    return r.nuMaxK !== null && d ? [{ id: r.id, model: r.nuMaxK, dft: d.nu_max_K, diff: r.nuMaxK - d.nu_max_K }] : [];
+  });
+  const absErr = nuErr.map((e) => Math.abs(e.diff));
+  const out = {
+    materials: results.length,
+    materials_total: listArchives().length,
+    model: a.model,
+    dft_labels_source: 'bench/results/phonondb-reference.json: phonopy on the DFT-PBEsol FORCE_SETS of ../shared/data/dft-phonondb, no NAC (softmode reproduces these labels with 0 mismatches: phonondb-parity.json)',
+    protocol: {
+      cell: 'DFT primitive cell (POSCAR-unitcell × PRIMITIVE_AXIS), relaxed with the model',
+      relax: 'phononbench (FIRE + Fréchet cell filter + FixSymmetry, fmax 0.005 eV/Å); not converged → unstable',
+      supercell: "the archive's DIM (same lattice as the DFT supercell)",
+      displacements: `softmode (amplitude ${PHONON_CONFIG.displacementAmplitude} Å, diagonal ${String(PHONON_CONFIG.diagonalDisplacements)}, plus/minus ${String(PHONON_CONFIG.plusMinus)})`,
+      percentages: 'TS% = TS/(TS+FU) of the DFT-stable, TU% = TU/(TU+FS) of the DFT-unstable (Loew et al. Table III)',
+    },
+    presets,
+    nu_max_error_K: {
+      definition: "ν_max (Loew) = max over commensurate q of ν, in K; error = model − DFT",
+      n: nuErr.length,
+      mean_abs: absErr.length ? absErr.reduce((x, y) => x + y, 0) / absErr.length : null,
+      median_abs: median(absErr),
+      max_abs: absErr.length ? Math.max(...absErr) : null,
+      mean_signed: nuErr.length ? nuErr.reduce((x, e) => x + e.diff, 0) / nuErr.length : null,
+    },
+    relaxation: {
+      converged: results.filter((r) => r.relax.status === 'converged').length,
+      not_converged: results.filter((r) => r.relax.status !== 'converged').map((r) => ({ id: r.id, status: r.relax.status, reason: r.relax.reason })),
+      spacegroup_changed: results.filter((r) => r.relax.spacegroupBefore !== r.relax.spacegroupAfter).map((r) => ({ id: r.id, before: r.relax.spacegroupBefore, after: r.relax.spacegroupAfter })),
+      volume_ratio_median: median(results.flatMap((r) => (r.relax.volumeRatio === null ? [] : [r.relax.volumeRatio]))),
+    },
+    errors,
+    wall_s: wallS,
+    jobs: a.jobs,
+    measured_at: new Date().toISOString(),
+    command: `npm run compare:dft -- ${process.argv.slice(2).join(' ')}`.trim(),
+    per_material: results.map((r) => ({
+      id: r.id,
+      formula: r.formula,
+      n_primitive: r.nPrimitive,
+      n_supercell: r.nSupercell,
+      n_displacements: r.nDisplacements,
+      relax: r.relax,
+      labels_model: r.labels,
+      labels_dft: refById.get(r.id)?.labels ?? null,
+      min_band_freq_THz: r.minFreqTHz,
+      nu_max_K: [r.nuMaxK, refById.get(r.id)?.nu_max_K ?? null],
+      stages_s: r.stagesS,
+    })),
+  };
+  const outPath = a.only ? join(tmpdir(), 'dft-confusion-partial.json') : OUT_JSON;
+  mkdirSync(dirname(outPath), { recursive: true });
+  writeFileSync(outPath, JSON.stringify(out, null, 1) + '\n');
+  const line = STABILITY_PRESETS.map((p) => `${p} TS ${presets[p]!.TS} FU ${presets[p]!.FU} TU ${presets[p]!.TU} FS ${presets[p]!.FS}`).join('; ');
+  console.log(`compare:dft: ${results.length} materials, ${errors.length} errors; ${line}; |Δν_max| median ${out.nu_max_error_K.median_abs?.toFixed(1)} K → ${outPath}`);
+  return errors.length === 0 ? 0 : 1;
+}
+
+if (!isMainThread && (workerData as { dftWorker?: boolean } | null)?.dftWorker) {
+  parentPort!.on('message', (m: { archive: string; model: string }) => {
+    modelMaterial(m.archive, m.model).then(
+      (result) => parentPort!.postMessage({ ok: true, result }),
+      (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }),
+    );
+  });
+} else if (isMainThread && process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(2);
+    },
+  );
+}
