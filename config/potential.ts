@@ -44,6 +44,11 @@ export interface OnnxPotentialParams {
   maxAtomsPerRun: number;
   maxEdgesPerRun: number;
   maxTripletsPerRun: number;
+  /**
+   * onnxruntime's CPU memory arena: keeps every buffer it ever allocated, so a worker's memory
+   * stays at its largest run forever (measured: bench/results/onnx-memory.json)
+   */
+  cpuMemArena: boolean;
   /** folder of the model folders, relative to the repository root */
   modelsDir: string;
 }
@@ -58,5 +63,6 @@ export const ONNX_POTENTIAL_DEFAULTS: Readonly<OnnxPotentialParams> = Object.fre
   maxAtomsPerRun: 2048,
   maxEdgesPerRun: 200_000,
   maxTripletsPerRun: 200_000,
+  cpuMemArena: true,
   modelsDir: 'models',
 });

@@ -206,6 +206,7 @@ export class OnnxPotential implements Potential {
       interOpNumThreads: settings.interOpNumThreads,
       executionMode: 'sequential',
       graphOptimizationLevel: settings.graphOptimizationLevel,
+      enableCpuMemArena: settings.cpuMemArena,
     });
     return new OnnxPotential(session, manifest, modelPath, sha, settings);
   }
