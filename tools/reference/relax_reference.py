@@ -8,8 +8,8 @@ generalized force row exceeds `explodeForce`, accept iff a fresh filter's max fo
 <= `finalFmax`), or the fixed-cell MatterSim variant.
 
 Models:
-  chgnet-0.3.0   CHGNet on PyTorch (chgnet package, float32, CPU); also under the names
-                 chgnet-0.3.0-float32 / -float64 the softmode side uses
+  chgnet-0.3.0   CHGNet on PyTorch (chgnet package, float32, CPU); also as chgnet-0.3.0-float32
+  chgnet-0.3.0-float64  the same weights and forward in float64 (tools/export/chgnet_reference.py)
   lennard-jones  the softmode test pair potential, re-implemented here from its definition
   morse          (shifted-force, pair minimum = sum of radii; parameters come in the input)
 
@@ -180,6 +180,35 @@ def relax_one(atoms, calc, P):
     }
 
 
+class Chgnet64Calculator(Calculator):
+    """CHGNet 0.3.0 on PyTorch in float64 (ChgnetReference), as an ASE calculator."""
+
+    implemented_properties = ["energy", "free_energy", "forces", "stress"]
+
+    def __init__(self, threads, **kw):
+        super().__init__(**kw)
+        import os
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export"))
+        from chgnet_reference import ChgnetReference
+
+        self.ref = ChgnetReference(threads=threads)
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        energy, forces, stress = self.ref.predict([AseAtomsAdaptor.get_structure(self.atoms)], "float64")[0]
+        s = np.asarray(stress)
+        self.results = {
+            "energy": energy,
+            "free_energy": energy,
+            "forces": forces,
+            # Voigt order xx yy zz yz xz xy, eV/Å³, ASE sign
+            "stress": np.array([s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]]),
+        }
+
+
 def main():
     src, dst = sys.argv[1], sys.argv[2]
     with open(src) as fh:
@@ -188,9 +217,13 @@ def main():
     model = job["model"]
     if model in ("lennard-jones", "morse"):
         calc = PairCalculator(job["pair"])
-    elif model in ("chgnet-0.3.0", "chgnet-0.3.0-float32", "chgnet-0.3.0-float64"):
-        # the softmode side picks the ONNX precision by the name; the PyTorch side is always the
-        # chgnet package, which computes in float32 (its converter and composition model fix it)
+    elif model == "chgnet-0.3.0-float64":
+        # the same CHGNet weights and forward, switched to float64 (tools/export/chgnet_reference.py,
+        # the reference of the ML-potential parity): equal precision on both sides
+        calc = Chgnet64Calculator(threads)
+    elif model in ("chgnet-0.3.0", "chgnet-0.3.0-float32"):
+        # the chgnet package exactly as users run it: float32 (its converter and composition
+        # model fix the dtype)
         import torch
 
         torch.set_num_threads(threads)
