@@ -2,7 +2,7 @@
 // this machine: labels per preset, |Δ min ν|, relaxed-energy differences and stage times.
 //
 //   npm run compare:reference [-- --n 50] [-- --max-atoms 12] [-- --supercell phononbench]
-//                             [-- --skip-reference] [-- --threads 2]
+//                             [-- --skip-reference] [-- --threads 2] [-- --no-engine]
 //
 // Reference: tools/reference/pipeline.py (ASE FIRE + FrechetCellFilter + FixSymmetry with the
 // PhononBench protocol, phonopy, seekpath, CHGNet 0.3.0 on PyTorch), same supercell rule,
@@ -10,10 +10,16 @@
 // softmode: the engine's own science steps (activities/compute/science.ts: validate → relax →
 // displace → forces → phonons → classify) run in this one process, CHGNet 0.3.0 ONNX.
 //
-// NOT YET: softmode measured through the durable engine (Temporal + PostgreSQL, 2 cores); this
-// driver measures the one-process path only and says so in the output (`softmode_mode`).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+// softmode is measured twice, same structures, same run: (1) the one-process path above, one
+// structure after the other; (2) the durable engine: `softmode run` over the same files (embedded
+// Temporal dev server + PostgreSQL under a fresh campaign directory, in-process workers with
+// 2 inference slots on this 2-core machine), wall time from launch to exit, step times from
+// the store. The engine's labels are compared with the one-process labels.
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { ensureServices, stopServices } from '../core/engine-services/index.js';
+import { Store } from '../store/index.js';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RELAX_PROTOCOLS } from '../config/relax.js';
@@ -44,10 +50,11 @@ interface Args {
   skipReference: boolean;
   threads: number;
   model: string;
+  engine: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { n: 50, maxAtoms: 12, supercell: 'phononbench', skipReference: false, threads: 2, model: 'chgnet-0.3.0' };
+  const a: Args = { n: 50, maxAtoms: 12, supercell: 'phononbench', skipReference: false, threads: 2, model: 'chgnet-0.3.0', engine: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     if (k === '--n') a.n = Number(argv[++i]);
@@ -56,6 +63,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--skip-reference') a.skipReference = true;
     else if (k === '--threads') a.threads = Number(argv[++i]);
     else if (k === '--model') a.model = argv[++i]!;
+    else if (k === '--no-engine') a.engine = false;
     else throw new Error(`unknown argument ${k}`);
   }
   return a;
@@ -181,6 +189,55 @@ function readReference(path: string): SideResult {
   };
 }
 
+interface EngineSide {
+  wall_s: number;
+  slots: number;
+  structures_done: number;
+  stages_s: Record<string, number>;
+  model_s: number;
+  labels: Record<string, Record<string, string>>;
+}
+
+/** The same files through the durable engine (`softmode run`, embedded services, 2 slots). */
+async function engineSide(paths: string[], a: Args): Promise<EngineSide> {
+  const dir = join(ROOT, '.campaigns', 'compare-reference-engine');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const slots = cpus().length;
+  const name = 'compare-reference';
+  const t0 = performance.now();
+  const code = await new Promise<number | null>((res) => {
+    const p = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'run', ...paths, '--model', a.model, '--supercell', a.supercell, '--campaign-dir', dir, '--name', name, '--inference-slots', String(slots), '--light-slots', String(slots), '--keep-services', '--json'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    p.on('close', (c) => res(c));
+  });
+  const wall = (performance.now() - t0) / 1000;
+  try {
+    if (code !== 0 && code !== 1) throw new Error(`softmode run exited with ${code}`);
+    const svc = await ensureServices(dir);
+    const store = new Store(svc.databaseUrl);
+    try {
+      const c = (await store.getCampaign(name))!;
+      const p = await store.progress(c.id);
+      const timings = await store.stepTimings(c.id);
+      const rows = await store.exportPage(c.id, 0, 100_000);
+      const labels: Record<string, Record<string, string>> = {};
+      for (const r of rows) labels[basename(String(r['source_path']), '.cif')] = (r['labels'] ?? {}) as Record<string, string>;
+      return {
+        wall_s: wall,
+        slots,
+        structures_done: p.done,
+        stages_s: Object.fromEntries(timings.map((t) => [t.step, t.duration_ms / 1000])),
+        model_s: timings.reduce((x, t) => x + t.model_ms, 0) / 1000,
+        labels,
+      };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await stopServices(dir);
+  }
+}
+
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
   const s = [...xs].sort((x, y) => x - y);
@@ -204,6 +261,7 @@ async function main(): Promise<number> {
     process.stderr.write(`[${sm.length}/${paths.length}] softmode ${sm[sm.length - 1]!.name} ${sm[sm.length - 1]!.total.toFixed(1)} s\n`);
   }
   const smWall = (performance.now() - tSm) / 1000;
+  const engine = a.engine ? await engineSide(paths, a) : null;
 
   const agreement: Record<string, number> = {};
   const disagreements: { name: string; preset: string; softmode: string | undefined; reference: string | undefined; band_min_THz: [number | null, number | null] }[] = [];
@@ -229,12 +287,32 @@ async function main(): Promise<number> {
     structures: ref.length,
     selection: { source: '../shared/data/structures/mattergen (unsymmetrized CIFs)', max_atoms: a.maxAtoms, names: ref.map((r) => r.name) },
     supercell: a.supercell,
-    softmode_mode: 'one process (activities/compute/science.ts steps); engine timing not measured by this driver yet',
+    softmode_mode: engine
+      ? `one process (activities/compute/science.ts steps, one structure after the other) and the durable engine (softmode run: embedded Temporal + PostgreSQL, ${engine.slots} inference slots)`
+      : 'one process only (--no-engine)',
     label_agreement: agreement,
     disagreements,
     min_freq_abs_diff_THz: { median: median(dmin), max: dmin.length ? Math.max(...dmin) : null, n: dmin.length },
     relaxed_energy_abs_diff_eV_per_atom: { median: median(de), max: de.length ? Math.max(...de) : null, n: de.length },
     time_ratio_reference_over_softmode: smTotal > 0 ? refTotal / smTotal : null,
+    time_ratio_reference_over_softmode_engine: engine && engine.wall_s > 0 ? refTotal / engine.wall_s : null,
+    time_ratio_definitions: {
+      time_ratio_reference_over_softmode: 'Σ reference per-structure time / Σ softmode one-process per-structure time (both one structure at a time; reference PyTorch with --threads intra-op threads, softmode 1 ONNX thread)',
+      time_ratio_reference_over_softmode_engine: 'Σ reference per-structure time / wall time of the engine campaign over the same structures (engine: all cores through its inference slots, orchestration included)',
+    },
+    engine: engine
+      ? {
+          wall_s: engine.wall_s,
+          slots: engine.slots,
+          structures_done: engine.structures_done,
+          seconds_per_structure: engine.wall_s / Math.max(1, engine.structures_done),
+          step_compute_s: engine.stages_s,
+          model_s: engine.model_s,
+          label_agreement_with_one_process: Object.fromEntries(
+            PRESETS.map((p) => [p, sm.filter((x) => engine.labels[x.name]?.[p] === x.labels[p]).length / Math.max(1, sm.length)]),
+          ),
+        }
+      : null,
     stages: { reference_s: sumStages(ref), softmode_s: sumStages(sm), reference_total_s: refTotal, softmode_total_s: smTotal, reference_wall_s: refWall, softmode_wall_s: smWall },
     errors: [...ref.filter((r) => !r.ok).map((r) => ({ side: 'reference', name: r.name, error: r.error })), ...sm.filter((r) => !r.ok).map((r) => ({ side: 'softmode', name: r.name, error: r.error }))],
     per_structure: ref.map((r, i) => ({ name: r.name, reference: r, softmode: sm[i] })),
