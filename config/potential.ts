@@ -45,8 +45,8 @@ export interface OnnxPotentialParams {
   maxEdgesPerRun: number;
   maxTripletsPerRun: number;
   /**
-   * onnxruntime's CPU memory arena: keeps every buffer it ever allocated, so a worker's memory
-   * stays at its largest run forever (measured: bench/results/onnx-memory.json)
+   * onnxruntime's CPU memory arena: faster, but keeps the largest run's buffers for the life of
+   * the session (bench/results/onnx-memory.json); the run budget below bounds that size
    */
   cpuMemArena: boolean;
   /** folder of the model folders, relative to the repository root */
@@ -54,15 +54,19 @@ export interface OnnxPotentialParams {
 }
 
 export const ONNX_POTENTIAL_DEFAULTS: Readonly<OnnxPotentialParams> = Object.freeze({
-  version: 'onnx-potential-1',
+  version: 'onnx-potential-2',
   defaultModel: 'chgnet-0.3.0',
   precision: 'float64',
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
-  maxAtomsPerRun: 2048,
-  maxEdgesPerRun: 200_000,
-  maxTripletsPerRun: 200_000,
+  // A run's activations are kept for the backward pass: peak memory follows the run size, and
+  // the CPU arena keeps the peak. bench/results/onnx-memory.json (float64, 77×84 + 48×128-atom
+  // displaced supercells): 2048/200k/200k → 4.4 GB per session; these quarter budgets → 2.1 GB,
+  // no slower. Two inference slots per worker must fit a 24 GB node next to everything else.
+  maxAtomsPerRun: 512,
+  maxEdgesPerRun: 50_000,
+  maxTripletsPerRun: 50_000,
   cpuMemArena: true,
   modelsDir: 'models',
 });
