@@ -246,6 +246,245 @@ function spglibOrigin(frac: readonly Vec3[], numbers: readonly number[], rotatio
 }
 
 
+// ---- spglib's origin: fitted to the translations of the group's Hall generators ----------
+//
+// spglib (hall_symbol.c) fixes the origin of the standardized cell from the translations of a
+// few generators only: with the operations in the conventional basis at the input origin, and
+// dwᵢ = (observed − database) translation of generator i, reduced to the centred lattice's
+// primitive basis and taken modulo 1, it solves (Rᵢ − I)·p = −dwᵢ with the generalized inverse
+// V·S⁺·U of the stacked (Rᵢ − I) built from a Smith normal form S = U·(R − I)·V
+// (Grosse-Kunstleve, Acta Cryst. A55 (1999) 383). The candidate generator sets are tried in a
+// fixed order; the first whose origin makes every operation agree with the database within
+// symprec is taken. The observed translations are measured from one reference atom (first atom
+// of the least frequent species, positions averaged over the centring copies), so with noisy
+// positions the origin — and hence the exact positions of special sites relative to general
+// ones — depends on exactly which generators and which inverse are used.
+//
+// We reproduce this for triclinic and monoclinic groups (checked against spglib's own tables of
+// V·S⁺·U for every monoclinic setting and centring: identical). For higher systems our Smith
+// form reproduces spglib's inverse only for some generator sets, so those keep the least-squares
+// fit of spglibOrigin.
+
+/** Row echelon form by integer row operations, applied to `t` too (Eick, Gähler, Nickel 1997). */
+function rowEchelon(m: number[][], t: number[][]): { m: number[][]; t: number[][] } {
+  const rows = m.map((r) => [...r]);
+  const track = t.map((r) => [...r]);
+  const nr = rows.length;
+  const nc = nr ? rows[0]!.length : 0;
+  const swap = (a: number, b: number) => {
+    [rows[a], rows[b]] = [rows[b]!, rows[a]!];
+    [track[a], track[b]] = [track[b]!, track[a]!];
+  };
+  let i = 0;
+  let j = 0;
+  while (i < nr && j < nc) {
+    let k = i;
+    while (k < nr && rows[k]![j] === 0) k++;
+    if (k === nr) {
+      j++;
+      continue;
+    }
+    if (k !== i) swap(i, k);
+    // pivot: the entry of smallest magnitude in this column (first one on ties)
+    for (k = k + 1; k < nr; k++) {
+      const a = Math.abs(rows[k]![j]!);
+      if (a !== 0 && a < Math.abs(rows[i]![j]!)) swap(i, k);
+    }
+    if (rows[i]![j]! < 0) {
+      rows[i] = rows[i]!.map((x) => -x);
+      track[i] = track[i]!.map((x) => -x);
+    }
+    let cleared = true;
+    for (k = i + 1; k < nr; k++) {
+      const a = Math.trunc(rows[k]![j]! / rows[i]![j]!);
+      if (a !== 0) {
+        rows[k] = rows[k]!.map((x, c) => x - a * rows[i]![c]!);
+        track[k] = track[k]!.map((x, c) => x - a * track[i]![c]!);
+      }
+      if (rows[k]![j] !== 0) cleared = false;
+    }
+    if (cleared) {
+      i++;
+      j++;
+    }
+  }
+  return { m: rows.slice(0, i), t: track };
+}
+
+const identityOf = (n: number): number[][] => Array.from({ length: n }, (_, a) => Array.from({ length: n }, (_, b) => (a === b ? 1 : 0)));
+const transposeOf = (m: number[][]) => (m.length ? m[0]!.map((_, c) => m.map((r) => r[c]!)) : []);
+
+/**
+ * Generalized inverse G (3 × rows) of an integer matrix A (rows × 3) from its Smith normal form
+ * S = U·A·V (alternating row and column echelon forms until diagonal): G = V·S⁺·U.
+ */
+function smithInverse(A: number[][]): number[][] {
+  const nr = A.length;
+  let m = A.map((r) => [...r]);
+  let u = identityOf(nr);
+  let v = identityOf(3);
+  for (let guard = 0; guard < 64; guard++) {
+    ({ m, t: u } = rowEchelon(m, u));
+    if (isDiagonal(m)) break;
+    m = transposeOf(m);
+    ({ m, t: v } = rowEchelon(m, v));
+    if (isDiagonal(m)) break;
+    m = transposeOf(m);
+  }
+  v = transposeOf(v);
+  const d: number[] = [];
+  for (let i = 0; i < Math.min(m.length, m.length ? m[0]!.length : 0); i++) d.push(m[i]![i]!);
+  // G = V · S⁺ · U, S⁺ (3 × nr) with 1/dᵢ on the diagonal
+  const G = Array.from({ length: 3 }, () => new Array<number>(nr).fill(0));
+  for (let r = 0; r < 3; r++)
+    for (let c = 0; c < nr; c++) {
+      let s = 0;
+      d.forEach((di, i) => {
+        if (di !== 0) s += (v[r]![i]! / di) * u[i]![c]!;
+      });
+      G[r]![c] = s;
+    }
+  return G;
+}
+
+function isDiagonal(m: number[][]): boolean {
+  return m.every((row, r) => row.every((x, c) => r === c || x === 0));
+}
+
+/** spglib's mat_Dmod1: into [0, 1) */
+const dmod1 = (a: number) => (a < 0 ? a + 1 - Math.trunc(a) : a - Math.trunc(a));
+
+/** Primitive basis of each centring, columns in conventional coordinates (spglib's choice). */
+const CENTRING_PRIMITIVE: Record<string, Mat3> = {
+  P: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ],
+  A: [
+    [1, 0, 0],
+    [0, 0.5, -0.5],
+    [0, 0.5, 0.5],
+  ],
+  B: [
+    [0.5, 0, -0.5],
+    [0, 1, 0],
+    [0.5, 0, 0.5],
+  ],
+  C: [
+    [0.5, 0.5, 0],
+    [-0.5, 0.5, 0],
+    [0, 0, 1],
+  ],
+  I: [
+    [-0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0.5, 0.5, -0.5],
+  ],
+};
+
+const diagonal = (a: number, b: number, c: number): Mat3 => [
+  [a, 0, 0],
+  [0, b, 0],
+  [0, 0, c],
+];
+/** Candidate generator sets, in the order spglib tries them (conventional basis). */
+const GENERATOR_SETS: Record<'triclinic' | 'monoclinic', Mat3[][]> = {
+  triclinic: [[diagonal(1, 1, 1)], [diagonal(1, 1, 1), diagonal(-1, -1, -1)]],
+  monoclinic: [
+    [diagonal(1, -1, -1)],
+    [diagonal(-1, 1, -1)],
+    [diagonal(-1, -1, 1)],
+    [diagonal(-1, 1, 1)],
+    [diagonal(1, -1, 1)],
+    [diagonal(1, 1, -1)],
+    [diagonal(1, -1, -1), diagonal(-1, -1, -1)],
+    [diagonal(-1, 1, -1), diagonal(-1, -1, -1)],
+    [diagonal(-1, -1, 1), diagonal(-1, -1, -1)],
+  ],
+};
+
+const sameMat = (a: Mat3, b: Mat3) => a.every((row, i) => row.every((x, j) => x === b[i]![j]!));
+const mv = (M: Mat3, x: readonly number[]): Vec3 => [0, 1, 2].map((k) => M[k]![0]! * x[0]! + M[k]![1]! * x[1]! + M[k]![2]! * x[2]!) as Vec3;
+
+/**
+ * Translations of the operations re-origined as spglib fixes its origin (see above), in the
+ * input basis; null where we do not reproduce spglib's choice (then spglibOrigin is used).
+ * `linear`, `originShift`: the conventional (spglib setting) cell, x_input = P·x_conv + o, whose
+ * operations at that origin carry the database translations.
+ */
+function generatorOrigin(
+  lattice: Mat3,
+  averaged: readonly Vec3[],
+  numbers: readonly number[],
+  rotations: Mat3[],
+  translations: Vec3[],
+  maps: Int32Array[],
+  spaceGroup: number,
+  symbol: string,
+  P: Mat3,
+  o: Vec3,
+  symprec: number,
+): Vec3[] | null {
+  const family = spaceGroup <= 2 ? 'triclinic' : spaceGroup <= 15 ? 'monoclinic' : null;
+  const prim = CENTRING_PRIMITIVE[symbol[0] ?? ''];
+  if (family === null || prim === undefined) return null;
+  const toPrim = inv3(prim);
+  const Pinv = inv3(P);
+  // reference atom: first atom of the least frequent species (first such species on ties)
+  const count = new Map<number, number>();
+  for (const z of numbers) count.set(z, (count.get(z) ?? 0) + 1);
+  const least = Math.min(...count.values());
+  const ref = numbers.findIndex((z) => count.get(z) === least);
+  const ops = rotations.map((R, g) => {
+    const Rc = matmul3(matmul3(Pinv, R), P).map((row) => row.map(Math.round)) as Mat3;
+    const Rp = matmul3(matmul3(toPrim, Rc), prim).map((row) => row.map(Math.round)) as Mat3;
+    const x = averaged[ref]!;
+    const y = averaged[maps[g]![ref]!]!;
+    const Rx = mv(R, x);
+    const observed = mv(Pinv, [y[0] - Rx[0], y[1] - Rx[1], y[2] - Rx[2]]);
+    // database translation: the operation at the conventional origin o
+    const t = translations[g]!;
+    const Ro = mv(R, o);
+    const database = mv(Pinv, [t[0] - o[0] + Ro[0], t[1] - o[1] + Ro[1], t[2] - o[2] + Ro[2]]);
+    // observed − database in the primitive basis of the centred lattice
+    const dw = mv(toPrim, [observed[0] - database[0], observed[1] - database[1], observed[2] - database[2]]);
+    return { Rc, Rp, database, dw };
+  });
+  const toCart = matmul3(matmul3(transpose3(lattice), P), prim); // primitive fractional → Cartesian (columns)
+  for (const set of GENERATOR_SETS[family]) {
+    const gens = set.map((G) => ops.find((op) => sameMat(op.Rc, G)));
+    if (gens.some((g) => g === undefined)) continue;
+    const A: number[][] = [];
+    const dw: number[] = [];
+    for (const g of gens) {
+      for (let k = 0; k < 3; k++) {
+        A.push([0, 1, 2].map((c) => g!.Rp[k]![c]! - (k === c ? 1 : 0)));
+        dw.push(dmod1(g!.dw[k]!));
+      }
+    }
+    const Ginv = smithInverse(A);
+    const shift = [0, 1, 2].map((r) => dmod1(Ginv[r]!.reduce((s, x, c) => s + x * dw[c]!, 0))) as Vec3;
+    // every operation must agree with the database at this origin: dw + (I − R)·p ≡ 0
+    const matches = ops.every((op) => {
+      const Rs = mv(op.Rp, shift);
+      const d = [0, 1, 2].map((k) => {
+        const e = op.dw[k]! + shift[k]! - Rs[k]!;
+        return e - Math.round(e);
+      });
+      const c = mv(toCart, d);
+      return Math.hypot(c[0], c[1], c[2]) < symprec;
+    });
+    if (!matches) continue;
+    const p = mv(prim, shift); // conventional coordinates, input origin: x_std = P⁻¹x + p
+    return ops.map((op) => {
+      const Rp = mv(op.Rc, p);
+      return mv(P, [op.database[0] - p[0] + Rp[0], op.database[1] - p[1] + Rp[1], op.database[2] - p[2] + Rp[2]]);
+    });
+  }
+  return null;
+}
+
 function isIdentity(R: Mat3): boolean {
   return R[0][0] === 1 && R[1][1] === 1 && R[2][2] === 1 && R[0][1] === 0 && R[0][2] === 0 && R[1][0] === 0 && R[1][2] === 0 && R[2][0] === 0 && R[2][1] === 0;
 }
@@ -346,8 +585,9 @@ function idealCell(
   spaceGroup: number,
   rotations: readonly Mat3[],
   translations: readonly Vec3[],
-): Mat3 {
-  const P0 = standardizeCell(makeStructure({ lattice, frac, numbers }), symprec, 'Spglib').transformation.linear;
+): { lattice: Mat3; linear: Mat3; originShift: Vec3 } {
+  const std = standardizeCell(makeStructure({ lattice, frac, numbers }), symprec, 'Spglib').transformation;
+  const P0 = std.linear;
   const B0 = matmul3(transpose3(P0), lattice);
   // spglib then re-picks, among the bases B₀·W related by a proper rotation W of the group (in
   // the conventional basis), the one whose Cartesian vectors lie closest to the ideal lattice in
@@ -406,7 +646,7 @@ function idealCell(
     [e2[0]! / n2, e2[1]! / n2, e2[2]! / n2],
     [e3[0]! / n3, e3[1]! / n3, e3[2]! / n3],
   ];
-  return matmul3(transpose3(inv3(P)), matmul3(ideal, E));
+  return { lattice: matmul3(transpose3(inv3(P)), matmul3(ideal, E)), linear: P, originShift: std.originShift };
 }
 
 export interface RefinedGeometry {
@@ -422,7 +662,8 @@ export function refineGeometry(lattice: Mat3, cart: Float64Array, numbers: reado
   const rotations = info.operations.map((o) => o.rotation);
   const translations = info.operations.map((o) => o.translation);
   const frac0 = fracOf(lattice, cart);
-  const newLattice = idealCell(lattice, numbers, frac0, symprec, info.number, rotations, translations);
+  const cell = idealCell(lattice, numbers, frac0, symprec, info.number, rotations, translations);
+  const newLattice = cell.lattice;
   // positions, as spglib's exact positions that ASE's refine_symmetry copies: per orbit, the
   // representative (lowest index) is averaged over its site-symmetry operations, the other
   // members are its images; then the structure is shifted rigidly so atom 0 keeps its place.
@@ -446,7 +687,9 @@ export function refineGeometry(lattice: Mat3, cart: Float64Array, numbers: reado
     });
     return [acc[0] / copies, acc[1] / copies, acc[2] / copies] as Vec3;
   });
-  const ts = spglibOrigin(primitiveAveraged, numbers, rotations, translations, maps0);
+  const ts =
+    generatorOrigin(lattice, primitiveAveraged, numbers, rotations, translations, maps0, info.number, info.symbol, cell.linear, cell.originShift, symprec) ??
+    spglibOrigin(primitiveAveraged, numbers, rotations, translations, maps0);
   const maps = atomMaps(frac, rotations, ts);
   const n = frac.length;
   const apply = (g: number, x: Vec3, near: Vec3): Vec3 => {
