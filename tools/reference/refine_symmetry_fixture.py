@@ -136,5 +136,34 @@ for name, centre in (("P-1 by hand, centre near (1/2,1/2,1/2)", [0.5002, 0.4999,
         "numbers": [8, 8, 12], "aseLattice": ref.cell[:].tolist(), "aseFrac": ref.get_scaled_positions(wrap=False).tolist(),
     })
 
+# more monoclinic structures given as primitive cells (as MatterGen relaxations are), and more
+# perturbations of CsTe2Pd: these exercise the choice of spglib's conventional basis
+rng = np.random.default_rng(7)
+added = 0
+for f in sorted(glob.glob("../shared/data/structures/mattergen/*/*_symmetrized.cif")):
+    try:
+        a = read(f)
+    except Exception:
+        continue
+    if len(a) > 10:
+        continue
+    ds = spglib.get_symmetry_dataset((a.cell[:], a.get_scaled_positions(), a.numbers), symprec=0.01)
+    if ds is None or not (3 <= ds.number <= 15):
+        continue
+    lat, pos, nums = spglib.find_primitive((a.cell[:], a.get_scaled_positions(), a.numbers), symprec=1e-5)
+    prim = Atoms(numbers=nums, cell=lat, scaled_positions=pos, pbc=True)
+    c = perturbed_case(f"{f.split('/')[-1]} (primitive, perturbed)", prim, ds.number, rng, seed=30)
+    if c is not None and c["name"] not in {x["name"] for x in cases}:
+        cases.append(c)
+        added += 1
+    if added >= 12:
+        break
+a = read(cif)
+refine_symmetry(a, 0.05)
+for k in range(6):
+    c = perturbed_case(f"CsTe2Pd.cif near C2/m (P1 cell, more {k})", a, 12, rng, seed=40 + k)
+    if c is not None:
+        cases.append(c)
+
 print(json.dumps({"generator": "tools/reference/refine_symmetry_fixture.py", "symprec": 0.01,
                   "ase": __import__("ase").__version__, "spglib": spglib.__version__, "cases": cases}, indent=1))
