@@ -10,7 +10,7 @@ import type { ActivityPolicy } from '../workflows/definitions.js';
 /** Hand-bumped cache versions: change one when that step's code changes what it computes. */
 export const STEP_CACHE_VERSIONS = Object.freeze({
   validate: 'validate-1',
-  relax: 'relax-1',
+  relax: 'relax-2', // 2: FixSymmetry refinement follows spglib's generator origin and monoclinic basis
   displace: 'displace-2', // 2: supercell symmetry derived from the unit cell
   forces: 'forces-1',
   phonons: 'phonons-1',
