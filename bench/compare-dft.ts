@@ -1,8 +1,14 @@
 // CHGNet-0.3.0 labels vs DFT labels (issue 7): the confusion matrix of Loew et al. Table III
 // for softmode's shipped model, on the 171 DFT-PBEsol force sets of ../shared/data/dft-phonondb.
 //
-//   npm run compare:dft [-- --jobs 2] [-- --only mp-149,mp-1000] [-- --model chgnet-0.3.0]
+//   npm run compare:dft [-- --jobs 2] [-- --only mp-149,mp-1000] [-- --model chgnet-0.3.0] [-- --fresh]
 //   (--only writes $TMPDIR/dft-confusion-partial.json, never the published file)
+//
+// Resumable: each material's result is kept in .campaigns/compare-dft/<model>-<code>/<id>.json
+// (code = sha256 of the compiled core/, activities/, config/ and this driver), so an interrupted
+// run continues where it stopped, and several processes can share the work: a material is
+// claimed with an exclusive lock file, and each process waits for the others' materials before
+// it writes the table. --fresh ignores stored results.
 //
 // Ground truth: the DFT label of each material under every preset, from phonopy on the DFT
 // FORCE_SETS (bench/results/phonondb-reference.json, made by `npm run parity:phonondb`, whose
@@ -18,7 +24,8 @@
 // Output bench/results/dft-confusion.json: per preset TS/FU/TU/FS counts and percentages
 // (TS% = TS/(TS+FU) of the DFT-stable, TU% = TU/(TU+FS) of the DFT-unstable, as in Loew Table
 // III), ν_max error in K, and every material's labels.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,15 +48,17 @@ interface Args {
   jobs: number;
   only: Set<string> | null;
   model: string;
+  fresh: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0' };
+  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0', fresh: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     if (k === '--jobs') a.jobs = Math.max(1, Number(argv[++i]));
     else if (k === '--only') a.only = new Set(argv[++i]!.split(','));
     else if (k === '--model') a.model = argv[++i]!;
+    else if (k === '--fresh') a.fresh = true;
     else throw new Error(`unknown argument ${k}`);
   }
   return a;
@@ -154,29 +163,79 @@ async function modelMaterial(archive: string, model: string): Promise<MaterialRe
   return { ...base, nSupercell: disp.supercell.numbers.length, nDisplacements: disp.displacements.length, labels: c.labels, minFreqTHz: minBand, nuMaxK: maxComm * PHONON_CONFIG.thzToKelvin };
 }
 
+/** sha256 of the compiled science code this result depends on (dist/ next to this file). */
+function codeDigest(): string {
+  const dist = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const h = createHash('sha256');
+  const walk = (d: string): void => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (f.endsWith('.js')) h.update(p.slice(dist.length)).update(readFileSync(p));
+    }
+  };
+  for (const d of ['core', 'activities', 'config']) walk(join(dist, d));
+  h.update(readFileSync(fileURLToPath(import.meta.url)));
+  return h.digest('hex').slice(0, 16);
+}
+
 async function runAll(archives: string[], a: Args): Promise<{ results: MaterialResult[]; errors: { id: string; error: string }[] }> {
-  const results: MaterialResult[] = [];
-  const errors: { id: string; error: string }[] = [];
+  const cacheDir = join(ROOT, '.campaigns', 'compare-dft', `${a.model}-${codeDigest()}`);
+  if (a.fresh) rmSync(cacheDir, { recursive: true, force: true });
+  mkdirSync(cacheDir, { recursive: true });
+  const idOf = (archive: string): string => archiveId(archive.split('/').pop()!);
+  const resultFile = (id: string): string => join(cacheDir, `${id}.json`);
+  const lockFile = (id: string): string => join(cacheDir, `${id}.lock`);
+  const claim = (id: string): boolean => {
+    if (existsSync(resultFile(id))) return false;
+    try {
+      closeSync(openSync(lockFile(id), 'wx'));
+      return true;
+    } catch {
+      return false; // another process has it
+    }
+  };
+  const todo = archives.filter((p) => !existsSync(resultFile(idOf(p))));
+  process.stderr.write(`compare:dft: ${archives.length - todo.length} of ${archives.length} materials already done in ${cacheDir}\n`);
   let next = 0;
+  let finished = archives.length - todo.length;
   const self = fileURLToPath(import.meta.url);
   const one = (w: Worker, archive: string): Promise<void> =>
     new Promise((res) => {
       w.once('message', (m: { ok: true; result: MaterialResult } | { ok: false; error: string }) => {
-        const id = archiveId(archive.split('/').pop()!);
-        if (m.ok) results.push(m.result);
-        else errors.push({ id, error: m.error });
-        process.stderr.write(`[${results.length + errors.length}/${archives.length}] ${id} ${m.ok ? `${m.result.labels['phononbench']} (relax ${m.result.relax.status}, ${Object.values(m.result.stagesS).reduce((x, y) => x + y, 0).toFixed(1)} s)` : m.error}\n`);
+        const id = idOf(archive);
+        writeFileSync(resultFile(id), JSON.stringify(m.ok ? { result: m.result } : { error: m.error }));
+        rmSync(lockFile(id), { force: true });
+        finished++;
+        process.stderr.write(`[${finished}/${archives.length}] ${id} ${m.ok ? `${m.result.labels['phononbench']} (relax ${m.result.relax.status}, ${Object.values(m.result.stagesS).reduce((x, y) => x + y, 0).toFixed(1)} s)` : m.error}\n`);
         res();
       });
       w.postMessage({ archive, model: a.model });
     });
-  const workers = Array.from({ length: Math.min(a.jobs, archives.length) }, () => new Worker(self, { workerData: { dftWorker: true } }));
+  const workers = Array.from({ length: Math.max(1, Math.min(a.jobs, todo.length)) }, () => new Worker(self, { workerData: { dftWorker: true } }));
   await Promise.all(
     workers.map(async (w) => {
-      while (next < archives.length) await one(w, archives[next++]!);
+      while (next < todo.length) {
+        const archive = todo[next++]!;
+        if (claim(idOf(archive))) await one(w, archive);
+      }
       await w.terminate();
     }),
   );
+  // materials claimed by another process: wait for their results (a lock without a live
+  // process behind it must be removed by hand: the message says which)
+  const results: MaterialResult[] = [];
+  const errors: { id: string; error: string }[] = [];
+  for (const p of archives) {
+    const id = idOf(p);
+    for (let waited = 0; !existsSync(resultFile(id)); waited++) {
+      if (waited % 60 === 0) process.stderr.write(`waiting for ${id} (claimed by another process: ${lockFile(id)})\n`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    const r = JSON.parse(readFileSync(resultFile(id), 'utf8')) as { result?: MaterialResult; error?: string };
+    if (r.result) results.push(r.result);
+    else errors.push({ id, error: r.error ?? 'unknown' });
+  }
   return { results, errors };
 }
 
