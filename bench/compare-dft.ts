@@ -5,10 +5,12 @@
 //   (--only writes $TMPDIR/dft-confusion-partial.json, never the published file)
 //
 // Resumable: each material's result is kept in .campaigns/compare-dft/<model>-<code>/<id>.json
-// (code = sha256 of the compiled core/, activities/, config/ and this driver), so an interrupted
+// (code = sha256 of the compiled core/, activities/ and config/), so an interrupted
 // run continues where it stopped, and several processes can share the work: a material is
 // claimed with an exclusive lock file, and each process waits for the others' materials before
-// it writes the table. --fresh ignores stored results.
+// it writes the table. --fresh ignores stored results. --available computes nothing: it
+// publishes the table over the materials already stored (the file says how many of the 171).
+// --cache DIR names the result folder explicitly.
 //
 // Ground truth: the DFT label of each material under every preset, from phonopy on the DFT
 // FORCE_SETS (bench/results/phonondb-reference.json, made by `npm run parity:phonondb`, whose
@@ -49,16 +51,20 @@ interface Args {
   only: Set<string> | null;
   model: string;
   fresh: boolean;
+  available: boolean;
+  cache: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0', fresh: false };
+  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0', fresh: false, available: false, cache: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     if (k === '--jobs') a.jobs = Math.max(1, Number(argv[++i]));
     else if (k === '--only') a.only = new Set(argv[++i]!.split(','));
     else if (k === '--model') a.model = argv[++i]!;
     else if (k === '--fresh') a.fresh = true;
+    else if (k === '--available') a.available = true;
+    else if (k === '--cache') a.cache = argv[++i]!;
     else throw new Error(`unknown argument ${k}`);
   }
   return a;
@@ -175,12 +181,12 @@ function codeDigest(): string {
     }
   };
   for (const d of ['core', 'activities', 'config']) walk(join(dist, d));
-  h.update(readFileSync(fileURLToPath(import.meta.url)));
   return h.digest('hex').slice(0, 16);
 }
 
-async function runAll(archives: string[], a: Args): Promise<{ results: MaterialResult[]; errors: { id: string; error: string }[] }> {
-  const cacheDir = join(ROOT, '.campaigns', 'compare-dft', `${a.model}-${codeDigest()}`);
+async function runAll(archivesIn: string[], a: Args): Promise<{ results: MaterialResult[]; errors: { id: string; error: string }[] }> {
+  let archives = archivesIn;
+  const cacheDir = a.cache ? resolve(a.cache) : join(ROOT, '.campaigns', 'compare-dft', `${a.model}-${codeDigest()}`);
   if (a.fresh) rmSync(cacheDir, { recursive: true, force: true });
   mkdirSync(cacheDir, { recursive: true });
   const idOf = (archive: string): string => archiveId(archive.split('/').pop()!);
@@ -195,6 +201,7 @@ async function runAll(archives: string[], a: Args): Promise<{ results: MaterialR
       return false; // another process has it
     }
   };
+  if (a.available) archives = archives.filter((p) => existsSync(resultFile(idOf(p))));
   const todo = archives.filter((p) => !existsSync(resultFile(idOf(p))));
   process.stderr.write(`compare:dft: ${archives.length - todo.length} of ${archives.length} materials already done in ${cacheDir}\n`);
   let next = 0;
@@ -280,6 +287,10 @@ async function main(): Promise<number> {
   const out = {
     materials: results.length,
     materials_total: listArchives().length,
+    // with --available: the materials whose run had not finished when the table was written
+    materials_not_measured: listArchives()
+      .map((p) => archiveId(p.split('/').pop()!))
+      .filter((id) => !results.some((r) => r.id === id) && !errors.some((e) => e.id === id)),
     model: a.model,
     dft_labels_source: 'bench/results/phonondb-reference.json: phonopy on the DFT-PBEsol FORCE_SETS of ../shared/data/dft-phonondb, no NAC (softmode reproduces these labels with 0 mismatches: phonondb-parity.json)',
     protocol: {
