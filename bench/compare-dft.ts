@@ -316,7 +316,8 @@ async function main(): Promise<number> {
       volume_ratio_median: median(results.flatMap((r) => (r.relax.volumeRatio === null ? [] : [r.relax.volumeRatio]))),
     },
     errors,
-    wall_s: wallS,
+    // --available reads stored results: their compute time is in per_material[].stages_s
+    wall_s: a.available ? null : wallS,
     jobs: a.jobs,
     measured_at: new Date().toISOString(),
     command: `npm run compare:dft -- ${process.argv.slice(2).join(' ')}`.trim(),
