@@ -42,6 +42,7 @@ import { readPoscar } from '../core/structure/io/index.js';
 import { reducedFormula } from '../core/structure/hash.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { REFERENCE_JSON, archiveId, extractArchive, listArchives, repoRoot, type ReferenceFile } from './phonondb-parity.js';
+import { median } from './stats.js';
 
 const ROOT = repoRoot();
 const OUT_JSON = join(ROOT, 'bench', 'results', 'dft-confusion.json');
@@ -244,13 +245,6 @@ async function runAll(archivesIn: string[], a: Args): Promise<{ results: Materia
     else errors.push({ id, error: r.error ?? 'unknown' });
   }
   return { results, errors };
-}
-
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function main(): Promise<number> {

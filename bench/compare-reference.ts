@@ -27,6 +27,7 @@ import { PHONON_CONFIG } from '../config/phonon.js';
 import { classifyStep, displaceStep, forcesStep, phononStep, relaxStep, toJson, validateStep } from '../activities/compute/science.js';
 import type { SupercellRule } from '../core/phonon/index.js';
 import { readStructureFile } from '../core/structure/io/index.js';
+import { median } from './stats.js';
 
 const PRESETS = ['phononbench', 'loew', 'mattersim', 'full-bz'] as const;
 
@@ -236,13 +237,6 @@ async function engineSide(paths: string[], a: Args): Promise<EngineSide> {
   } finally {
     await stopServices(dir);
   }
-}
-
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function main(): Promise<number> {
