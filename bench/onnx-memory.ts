@@ -13,14 +13,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { displaceStep, toJson } from '../activities/compute/science.js';
+import { displaceStep, fromJson, toJson } from '../activities/compute/science.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
 import { ONNX_POTENTIAL_DEFAULTS } from '../config/potential.js';
 import { displacedSupercell } from '../core/phonon/displaced.js';
 import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
 import { loadPotential } from '../core/potential/index.js';
 import { readPoscar } from '../core/structure/io/index.js';
-import { fromJson } from '../activities/compute/science.js';
 import { primitiveByMatrix, supercellOnPrimitive } from './compare-dft.js';
 import { archiveId, extractArchive, listArchives, repoRoot } from './phonondb-parity.js';
 
