@@ -2,16 +2,19 @@
 // per-run packing budget), each setting in a fresh process, same input, same run.
 //
 //   npm run bench:onnx-memory [-- --materials mp-662599,mp-555414] [-- --precision float64]
+//   npm run bench:onnx-memory -- --mattergen IrOs,Fe5CoH,GdO [--displacements 8] [--out NAME]
 //
 // Input: the displaced supercells softmode makes for the named phonondb materials (DFT
-// geometry, the archive's DIM on the primitive cell), evaluated in one `evaluate` call per
-// material, one after the other in the same session (the way a worker serves forces steps).
-// Output bench/results/onnx-memory.json: per setting the peak RSS (VmHWM), the RSS after the
-// runs and the wall time.
+// geometry, the archive's DIM on the primitive cell), or for the named MatterGen structures of
+// ../shared (the input cell as read, PhononBench's 2×2×2 supercell; --displacements keeps the
+// first N of each), evaluated in one `evaluate` call per material, one after the other in the
+// same session (the way a worker serves forces steps).
+// Output bench/results/<NAME or onnx-memory>.json: per setting the peak RSS (VmHWM), the RSS
+// after the runs, the wall time and the process's user / system CPU time.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { displaceStep, fromJson, toJson } from '../activities/compute/science.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
@@ -19,7 +22,8 @@ import { ONNX_POTENTIAL_DEFAULTS } from '../config/potential.js';
 import { displacedSupercell } from '../core/phonon/displaced.js';
 import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
 import { loadPotential } from '../core/potential/index.js';
-import { readPoscar } from '../core/structure/io/index.js';
+import { readPoscar, readStructureFile } from '../core/structure/io/index.js';
+import type { Structure } from '../core/structure/structure.js';
 import { primitiveByMatrix, supercellOnPrimitive } from './compare-dft.js';
 import { archiveId, extractArchive, listArchives, repoRoot } from './phonondb-parity.js';
 
@@ -32,11 +36,13 @@ interface Setting {
 }
 
 const D = ONNX_POTENTIAL_DEFAULTS;
+// onnx-potential-2's budget, kept to compare against
+const BUDGET_2 = { maxAtomsPerRun: 512, maxEdgesPerRun: 50_000, maxTripletsPerRun: 50_000 };
 const SETTINGS: Setting[] = [
   { name: 'arena on, default budget', cpuMemArena: true, maxAtomsPerRun: D.maxAtomsPerRun, maxEdgesPerRun: D.maxEdgesPerRun, maxTripletsPerRun: D.maxTripletsPerRun },
-  { name: 'arena off, default budget', cpuMemArena: false, maxAtomsPerRun: D.maxAtomsPerRun, maxEdgesPerRun: D.maxEdgesPerRun, maxTripletsPerRun: D.maxTripletsPerRun },
-  { name: 'arena off, budget / 4', cpuMemArena: false, maxAtomsPerRun: D.maxAtomsPerRun / 4, maxEdgesPerRun: D.maxEdgesPerRun / 4, maxTripletsPerRun: D.maxTripletsPerRun / 4 },
-  { name: 'arena on, budget / 4', cpuMemArena: true, maxAtomsPerRun: D.maxAtomsPerRun / 4, maxEdgesPerRun: D.maxEdgesPerRun / 4, maxTripletsPerRun: D.maxTripletsPerRun / 4 },
+  { name: 'arena on, onnx-potential-2 budget (512 atoms / 50k edges / 50k triplets)', cpuMemArena: true, ...BUDGET_2 },
+  { name: 'arena on, one structure per run', cpuMemArena: true, maxAtomsPerRun: 1, maxEdgesPerRun: 1, maxTripletsPerRun: 1 },
+  { name: 'arena off, one structure per run', cpuMemArena: false, maxAtomsPerRun: 1, maxEdgesPerRun: 1, maxTripletsPerRun: 1 },
 ];
 
 function vm(key: 'VmHWM' | 'VmRSS'): number {
@@ -44,28 +50,72 @@ function vm(key: 'VmHWM' | 'VmRSS'): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function child(setting: Setting, materials: string[], precision: 'float32' | 'float64'): Promise<void> {
+interface Input {
+  materials: string[];
+  mattergen: string[];
+  displacements: number;
+}
+
+/** The displaced supercells of one input, as the forces step receives them. */
+function displacedSet(input: Input): { id: string; structures: Structure[] }[] {
+  const sets: { id: string; structures: Structure[] }[] = [];
+  const dispParams = { amplitude: PHONON_CONFIG.displacementAmplitude, diagonal: PHONON_CONFIG.diagonalDisplacements, plusMinus: PHONON_CONFIG.plusMinus, symprec: PHONON_CONFIG.symprec };
+  const push = (id: string, disp: ReturnType<typeof displaceStep>): void => {
+    const base = fromJson(disp.supercell);
+    const all = disp.displacements.map((d) => displacedSupercell(base, d));
+    sets.push({ id, structures: input.displacements > 0 ? all.slice(0, input.displacements) : all });
+  };
+  if (input.materials.length > 0) {
+    const byId = new Map(listArchives().map((p) => [archiveId(p.split('/').pop()!), p]));
+    for (const id of input.materials) {
+      const archive = byId.get(id);
+      if (!archive) throw new Error(`no archive for ${id}`);
+      const files = extractArchive(archive);
+      const unit = readPoscar(files['POSCAR-unitcell']!, 'POSCAR-unitcell')[0]!;
+      const conf = parsePhonopyConf(files['phonopy.conf']!);
+      const P = conf.primitiveMatrix ?? [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+      const prim = primitiveByMatrix(unit, P);
+      push(id, displaceStep(toJson(prim), { supercell: { kind: 'explicit', matrix: supercellOnPrimitive(conf.supercellMatrix!, P) }, ...dispParams }));
+    }
+  }
+  const mattergen = join(repoRoot(), '..', 'shared', 'data', 'structures', 'mattergen');
+  const files = input.mattergen.length > 0 ? readdirSync(mattergen, { recursive: true, encoding: 'utf8' }) : [];
+  for (const name of input.mattergen) {
+    const rel = files.find((f) => basename(f) === `${name}.cif`);
+    if (!rel) throw new Error(`no ${name}.cif under ${mattergen}`);
+    const s = readStructureFile(join(mattergen, rel))[0]!;
+    push(name, displaceStep(toJson(s), { supercell: { kind: 'phononbench' }, ...dispParams }));
+  }
+  return sets;
+}
+
+async function child(setting: Setting, input: Input, precision: 'float32' | 'float64'): Promise<void> {
   const pot = await loadPotential('chgnet-0.3.0', { threads: 1, precision, cpuMemArena: setting.cpuMemArena, maxAtomsPerRun: setting.maxAtomsPerRun, maxEdgesPerRun: setting.maxEdgesPerRun, maxTripletsPerRun: setting.maxTripletsPerRun });
-  const byId = new Map(listArchives().map((p) => [archiveId(p.split('/').pop()!), p]));
+  const sets = displacedSet(input);
   const perMaterial: { id: string; structures: number; atoms: number; ms: number; rss_after_mb: number }[] = [];
   const baseline = vm('VmRSS');
+  const cpu0 = process.resourceUsage();
   const t0 = performance.now();
-  for (const id of materials) {
-    const archive = byId.get(id);
-    if (!archive) throw new Error(`no archive for ${id}`);
-    const files = extractArchive(archive);
-    const unit = readPoscar(files['POSCAR-unitcell']!, 'POSCAR-unitcell')[0]!;
-    const conf = parsePhonopyConf(files['phonopy.conf']!);
-    const P = conf.primitiveMatrix ?? [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
-    const prim = primitiveByMatrix(unit, P);
-    const disp = displaceStep(toJson(prim), { supercell: { kind: 'explicit', matrix: supercellOnPrimitive(conf.supercellMatrix!, P) }, amplitude: PHONON_CONFIG.displacementAmplitude, diagonal: PHONON_CONFIG.diagonalDisplacements, plusMinus: PHONON_CONFIG.plusMinus, symprec: PHONON_CONFIG.symprec });
-    const base = fromJson(disp.supercell);
-    const structures = disp.displacements.map((d) => displacedSupercell(base, d));
+  for (const { id, structures } of sets) {
     const t = performance.now();
     await pot.evaluate(structures);
-    perMaterial.push({ id, structures: structures.length, atoms: structures.length * base.numbers.length, ms: performance.now() - t, rss_after_mb: vm('VmRSS') });
+    perMaterial.push({ id, structures: structures.length, atoms: structures.reduce((n, s) => n + s.numbers.length, 0), ms: performance.now() - t, rss_after_mb: vm('VmRSS') });
   }
-  process.stdout.write(JSON.stringify({ ...setting, precision, baseline_rss_mb: baseline, peak_rss_mb: vm('VmHWM'), final_rss_mb: vm('VmRSS'), wall_ms: performance.now() - t0, per_material: perMaterial }) + '\n');
+  const wall = performance.now() - t0;
+  const cpu = process.resourceUsage();
+  process.stdout.write(
+    JSON.stringify({
+      ...setting,
+      precision,
+      baseline_rss_mb: baseline,
+      peak_rss_mb: vm('VmHWM'),
+      final_rss_mb: vm('VmRSS'),
+      wall_ms: wall,
+      user_cpu_s: (cpu.userCPUTime - cpu0.userCPUTime) / 1e6,
+      system_cpu_s: (cpu.systemCPUTime - cpu0.systemCPUTime) / 1e6,
+      per_material: perMaterial,
+    }) + '\n',
+  );
 }
 
 async function main(): Promise<void> {
@@ -74,33 +124,38 @@ async function main(): Promise<void> {
     const i = argv.indexOf(k);
     return i >= 0 ? argv[i + 1]! : d;
   };
-  const materials = get('--materials', 'mp-662599,mp-555414,mp-2605').split(',');
+  const mattergen = get('--mattergen', '').split(',').filter(Boolean);
+  const materials = get('--materials', mattergen.length > 0 ? '' : 'mp-662599,mp-555414').split(',').filter(Boolean);
+  const input: Input = { materials, mattergen, displacements: Number(get('--displacements', '0')) };
+  const outName = get('--out', 'onnx-memory');
   const precision = get('--precision', 'float64') as 'float32' | 'float64';
   if (argv.includes('--child')) {
-    await child(JSON.parse(get('--child', '{}')) as Setting, materials, precision);
+    await child(JSON.parse(get('--child', '{}')) as Setting, input, precision);
     return;
   }
   const self = fileURLToPath(import.meta.url);
   const results = [];
   const load0 = loadavg()[0];
   for (const s of SETTINGS) {
-    const r = spawnSync(process.execPath, [self, '--child', JSON.stringify(s), '--materials', materials.join(','), '--precision', precision], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const r = spawnSync(process.execPath, [self, '--child', JSON.stringify(s), '--materials', materials.join(','), '--mattergen', mattergen.join(','), '--displacements', String(input.displacements), '--precision', precision], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     if (r.status !== 0) throw new Error(`child for '${s.name}' exited with ${r.status}`);
     const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
-    console.error(`${s.name}: peak ${(res['peak_rss_mb'] as number).toFixed(0)} MB, final ${(res['final_rss_mb'] as number).toFixed(0)} MB, ${((res['wall_ms'] as number) / 1000).toFixed(1)} s`);
+    console.error(`${s.name}: peak ${(res['peak_rss_mb'] as number).toFixed(0)} MB, final ${(res['final_rss_mb'] as number).toFixed(0)} MB, ${((res['wall_ms'] as number) / 1000).toFixed(1)} s (user ${(res['user_cpu_s'] as number).toFixed(1)} s, system ${(res['system_cpu_s'] as number).toFixed(1)} s)`);
     results.push(res);
   }
   const out = {
-    description: 'peak RSS of one process evaluating the displaced supercells of these phonondb materials in turn (one evaluate call per material), per onnxruntime setting; fresh process per setting',
+    description: 'peak RSS and time of one process (1 onnxruntime thread) evaluating the displaced supercells of these materials in turn (one evaluate call per material), per onnxruntime setting; fresh process per setting, one after the other',
     command: `npm run bench:onnx-memory -- ${argv.join(' ')}`.trim(),
     materials,
+    mattergen,
+    displacements_per_material: input.displacements > 0 ? input.displacements : 'all',
     precision,
     loadavg_start: load0,
     loadavg_end: loadavg()[0],
     measured_at: new Date().toISOString(),
     results,
   };
-  const path = join(repoRoot(), 'bench', 'results', 'onnx-memory.json');
+  const path = join(repoRoot(), 'bench', 'results', `${outName}.json`);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(out, null, 1) + '\n');
   console.log(`→ ${path}`);

@@ -54,19 +54,21 @@ export interface OnnxPotentialParams {
 }
 
 export const ONNX_POTENTIAL_DEFAULTS: Readonly<OnnxPotentialParams> = Object.freeze({
-  version: 'onnx-potential-2',
+  version: 'onnx-potential-3',
   defaultModel: 'chgnet-0.3.0',
   precision: 'float64',
   intraOpNumThreads: 1,
   interOpNumThreads: 1,
   graphOptimizationLevel: 'all',
   // A run's activations are kept for the backward pass: peak memory follows the run size, and
-  // the CPU arena keeps the peak. bench/results/onnx-memory.json (float64, 77×84 + 48×128-atom
-  // displaced supercells): 2048/200k/200k → 4.4 GB per session; these quarter budgets → 2.1 GB,
-  // no slower. Two inference slots per worker must fit a 24 GB node next to everything else.
-  maxAtomsPerRun: 512,
-  maxEdgesPerRun: 50_000,
-  maxTripletsPerRun: 50_000,
+  // packing larger runs costs time too (bigger working set, page faults as the arena grows). A
+  // dense metal's 48-atom supercell already has ~2.7k edges and ~6.3k triplets and ~0.9 GB of
+  // activations: packing up to 512 atoms / 50k edges / 50k triplets (onnx-potential-2) was
+  // 1.8× slower than one supercell per run (bench/results/onnx-runs-mattergen.json). Only small
+  // graphs are packed now, where a run's fixed cost matters.
+  maxAtomsPerRun: 64,
+  maxEdgesPerRun: 4_000,
+  maxTripletsPerRun: 4_000,
   cpuMemArena: true,
   modelsDir: 'models',
 });
