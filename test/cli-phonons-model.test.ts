@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../cli/commands/phonons.js';
+import { threadsOption } from '../cli/lib/args.js';
 
 // The one-process path (`softmode phonons x --model ...`): relax, displace, evaluate, post-process.
 describe('softmode phonons --model', () => {
@@ -20,6 +21,14 @@ describe('softmode phonons --model', () => {
     expect(Number(forceSets[1])).toBe(1);
     const forceRows = forceSets.slice(5, 5 + 27).map((l) => l.trim().split(/\s+/).map(Number));
     expect(Math.max(...forceRows.flat().map(Math.abs))).toBeGreaterThan(1e-4);
+  });
+
+  it('refuses a --threads that is not a positive integer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'softmode-phonons-threads-'));
+    writeFileSync(join(dir, 'Cu.vasp'), `Cu fcc\n1.0\n0 1.8 1.8\n1.8 0 1.8\n1.8 1.8 0\nCu\n1\nDirect\n0 0 0\n`);
+    for (const bad of ['0', '1.5', 'two']) expect(await run([join(dir, 'Cu.vasp'), '--model', 'lennard-jones', '--threads', bad, '--no-band'])).toBe(2);
+    expect(threadsOption(undefined)).toBe(availableParallelism());
+    expect(threadsOption('3')).toBe(3);
   });
 
   it('refuses --forces together with --model', async () => {

@@ -131,6 +131,34 @@ describe('CHGNet 0.3.0 ONNX vs PyTorch CHGNet', () => {
     }
   });
 
+  it('packs only small graphs into one run (config onnx-potential-3 budget); a supercell runs alone', async () => {
+    const a = 5.43;
+    const si = makeStructure({
+      lattice: [[a, 0, 0], [0, a, 0], [0, 0, a]],
+      frac: [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5], [0.25, 0.25, 0.25], [0.75, 0.75, 0.25], [0.75, 0.25, 0.75], [0.25, 0.75, 0.75]],
+      numbers: Array(8).fill(14),
+    });
+    const big = makeStructure({
+      lattice: [[2 * a, 0, 0], [0, 2 * a, 0], [0, 0, 2 * a]],
+      frac: [0, 1].flatMap((i) => [0, 1].flatMap((j) => [0, 1].flatMap((k) => si.frac.map((f) => [(f[0]! + i) / 2, (f[1]! + j) / 2, (f[2]! + k) / 2])))),
+      numbers: Array(64).fill(14),
+    });
+    const sizes: number[][] = [];
+    const spy = p64.runBatch.bind(p64);
+    p64.runBatch = (graphs) => {
+      sizes.push(graphs.map((g) => g.numAtoms));
+      return spy(graphs);
+    };
+    try {
+      const res = await p64.evaluate([si, si, si, si, big, big]);
+      expect(sizes).toEqual([[8, 8, 8, 8], [64], [64]]);
+      // the same crystal: energy per atom agrees between the 8-atom cell and its 2×2×2 supercell
+      expect(Math.abs(res[0]!.energy / 8 - res[4]!.energy / 64)).toBeLessThan(1e-9);
+    } finally {
+      delete (p64 as { runBatch?: unknown }).runBatch;
+    }
+  });
+
   it('forces are −∂E/∂r and stress is (1/V)·∂E/∂ε (central differences, float64 graph)', async () => {
     const h = 1e-4; // Å and strain
     for (const idx of [0, 3, 6]) {
@@ -202,6 +230,21 @@ describe('CHGNet 0.3.0 ONNX vs PyTorch CHGNet', () => {
 });
 
 describe('determinism and integrity', () => {
+  it('2 threads give the 1-thread answer (float64, to summation-order rounding)', async () => {
+    const one = await OnnxPotential.load('chgnet-0.3.0', { precision: 'float64', threads: 1 });
+    const two = await OnnxPotential.load('chgnet-0.3.0', { precision: 'float64', threads: 2 });
+    try {
+      const [a, b] = [await one.evaluate(structures), await two.evaluate(structures)];
+      a.forEach((x, i) => {
+        expect(Math.abs(x.energy - b[i]!.energy)).toBeLessThan(1e-10);
+        expect(maxDiff(x.forces, b[i]!.forces)).toBeLessThan(1e-10);
+      });
+    } finally {
+      await one.dispose();
+      await two.dispose();
+    }
+  });
+
   it('20 runs with 2 threads give bit-identical outputs (both precisions)', async () => {
     for (const precision of ['float64', 'float32'] as const) {
       const p = await OnnxPotential.load('chgnet-0.3.0', { precision, threads: 2 });

@@ -49,26 +49,40 @@ export class StepNotAvailableError extends Error {
 export const PAIR_MODELS = ['lennard-jones', 'morse'] as const;
 
 const potentials = new Map<string, Promise<Potential>>();
+// One intra-op thread per compute thread by default: in the engine the inference slots (one per
+// core) are the parallelism. A one-process caller (bench drivers) may give its one model all cores,
+// or (comparisons only) another precision than the configured one.
+interface ModelRunOptions {
+  threads: number;
+  precision?: 'float32' | 'float64';
+}
+let modelOptions: ModelRunOptions = { threads: 1 };
 
-/** Load (once per thread) the potential a campaign names. */
+/** onnxruntime threads (and precision) for the models this thread loads from now on. */
+export function setModelOptions(o: ModelRunOptions): void {
+  if (!Number.isInteger(o.threads) || o.threads < 1) throw new Error(`threads must be a positive integer, got ${o.threads}`);
+  modelOptions = { ...o };
+}
+
+/** Load (once per thread and option set) the potential a campaign names. */
 export function loadModel(name: string): Promise<Potential> {
-  let p = potentials.get(name);
+  const key = `${name}#${modelOptions.threads}#${modelOptions.precision ?? ''}`;
+  let p = potentials.get(key);
   if (!p) {
-    p = loadModelUncached(name);
-    potentials.set(name, p);
-    p.catch(() => potentials.delete(name));
+    p = loadModelUncached(name, modelOptions);
+    potentials.set(key, p);
+    p.catch(() => potentials.delete(key));
   }
   return p;
 }
 
-async function loadModelUncached(name: string): Promise<Potential> {
+async function loadModelUncached(name: string, o: ModelRunOptions): Promise<Potential> {
   if (name === 'lennard-jones' || name === 'morse') return pairPotential(name);
   // ML models (CHGNet ONNX) through core/potential/index.ts loadPotential, imported lazily so
-  // that the classical potentials work in builds without onnxruntime. One intra-op thread per
-  // compute thread: the inference slots (one per core) are the parallelism.
+  // that the classical potentials work in builds without onnxruntime.
   const mod = await optionalImport<{ loadPotential?: (name: string, opts?: Record<string, unknown>) => Promise<Potential> }>('../../core/potential/index.js');
   if (!mod?.loadPotential) throw new StepNotAvailableError(`model '${name}' (core/potential/index.ts loadPotential)`);
-  return mod.loadPotential(name, { threads: 1 });
+  return mod.loadPotential(name, { threads: o.threads, ...(o.precision ? { precision: o.precision } : {}) });
 }
 
 async function optionalImport<T>(rel: string): Promise<T | undefined> {

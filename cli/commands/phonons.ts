@@ -36,6 +36,7 @@ import {
 } from '../../core/phonon/phonopy-io.js';
 import { readStructureFile } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
+import { threadsOption } from '../lib/args.js';
 
 export const summary = 'phonons in one process: from displacement–force sets (FORCE_SETS, phonopy yaml) or a potential (--model); classification, band/mesh, phonopy files';
 
@@ -49,6 +50,7 @@ options:
   --model NAME             instead of --forces: compute the forces with this potential, in this
                            process (no Temporal): relax, displace, evaluate, post-process
   --relax PROTOCOL         with --model: relaxation protocol first (default phononbench; none = as read)
+  --threads N              with --model: onnxruntime threads (default: all cores; one process)
   --supercell RULE         with --model and no --dim: phononbench (2×2×2 of the input, default) or
                            min-length (every vector ≥ 20 Å, capped in atoms)
   --dim "2 2 2"            supercell matrix (3 or 9 integers, phonopy's DIM)
@@ -114,9 +116,9 @@ interface ModelForces {
 async function forcesFromModel(
   input: Structure,
   model: string,
-  o: { relax: string; matrix?: readonly (readonly number[])[]; supercellRule: string; log: (line: string) => void },
+  o: { relax: string; matrix?: readonly (readonly number[])[]; supercellRule: string; threads: number; log: (line: string) => void },
 ): Promise<ModelForces> {
-  const potential = await loadPotential(model);
+  const potential = await loadPotential(model, { threads: o.threads });
   try {
     let unitcell = input;
     if (o.relax !== 'none') {
@@ -158,6 +160,7 @@ export async function run(argv: string[]): Promise<number> {
         forces: { type: 'string' },
         model: { type: 'string' },
         relax: { type: 'string', default: 'phononbench' },
+        threads: { type: 'string' },
         supercell: { type: 'string', default: 'phononbench' },
         dim: { type: 'string' },
         pa: { type: 'string' },
@@ -216,6 +219,7 @@ export async function run(argv: string[]): Promise<number> {
         relax: v.relax!,
         ...(v.dim ? { matrix: parseMatrix(v.dim, true, '--dim') } : {}),
         supercellRule: v.supercell!,
+        threads: threadsOption(v.threads),
         log: (line) => {
           if (!v.json) console.log(line);
         },

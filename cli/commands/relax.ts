@@ -10,6 +10,7 @@ import type { Potential } from '../../core/potential/types.js';
 import { type RelaxResult, relax } from '../../core/relax/relax.js';
 import { readStructureFile, writeCif, writePoscar } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
+import { threadsOption } from '../lib/args.js';
 
 export const summary = 'relax structures (FIRE + Fréchet cell filter + FixSymmetry, PhononBench protocol by default)';
 
@@ -19,17 +20,18 @@ options:
   --protocol NAME   ${Object.keys(RELAX_PROTOCOLS).join(' | ')} (default phononbench)
   --model NAME      lennard-jones | morse (classical test potentials) | an ML model name
                     such as chgnet-0.3.0 (default chgnet-0.3.0 when available, else an error)
+  --threads N       onnxruntime threads for an ML model (default: all cores; one process)
   --out FILE        write the relaxed structure(s): .cif (all) or POSCAR/.vasp (one)
   --json            print the full results as JSON instead of a table
   -h, --help        this text`;
 
 /** Load a potential by name: the pair potentials here, ML models through core/potential/index.js. */
-async function loadModel(name: string): Promise<Potential> {
+async function loadModel(name: string, threads: number): Promise<Potential> {
   if (name === 'lennard-jones' || name === 'morse') return new PairPotential(name);
   // The ML potential loader is another part of the engine; import it lazily so this command
   // works (for the pair potentials) even where that module is absent.
   const spec = '../../core/potential/index.js';
-  let mod: { loadPotential?: (n: string) => Promise<Potential> | Potential };
+  let mod: { loadPotential?: (n: string, o?: { threads: number }) => Promise<Potential> | Potential };
   try {
     mod = (await import(spec)) as typeof mod;
   } catch (e) {
@@ -40,7 +42,7 @@ async function loadModel(name: string): Promise<Potential> {
   }
   if (typeof mod.loadPotential !== 'function')
     throw new SoftmodeInputError('invalid_argument', `core/potential/index.js has no loadPotential(); cannot load model '${name}'`);
-  return mod.loadPotential(name);
+  return mod.loadPotential(name, { threads });
 }
 
 function lengths(s: Structure): string {
@@ -66,6 +68,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         protocol: { type: 'string', default: 'phononbench' },
         model: { type: 'string', default: 'chgnet-0.3.0' },
+        threads: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -94,7 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   const structures = readStructureFile(positionals[0]!);
   if (outKind === 'poscar' && structures.length > 1)
     throw new SoftmodeInputError('invalid_argument', `${positionals[0]} holds ${structures.length} structures; POSCAR output takes one (use --out x.cif)`);
-  const potential = await loadModel(values.model);
+  const potential = await loadModel(values.model, threadsOption(values.threads));
   const results: { name: string; seconds: number; result: RelaxResult }[] = [];
   try {
     for (let i = 0; i < structures.length; i++) {

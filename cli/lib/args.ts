@@ -1,5 +1,6 @@
 // A small flag parser for the engine commands: --key value, --key=value, --flag, positionals.
 import { SoftmodeInputError } from '../../core/errors.js';
+import { availableParallelism } from 'node:os';
 
 export interface Parsed {
   positionals: string[];
@@ -48,4 +49,15 @@ export function int(p: Parsed, name: string): number | undefined {
 
 export function bool(p: Parsed, name: string): boolean {
   return p.flags.get(name) === true;
+}
+
+/**
+ * `--threads N` of the one-process commands: a positive integer, default all cores (a single
+ * process has the machine to itself; the engine's workers use one thread per inference slot).
+ */
+export function threadsOption(value: string | undefined): number {
+  if (value === undefined) return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new SoftmodeInputError('invalid_argument', `--threads must be a positive integer, got '${value}'`);
+  return n;
 }
