@@ -337,6 +337,9 @@ async function main(): Promise<number> {
           note: 'the one-process path with the float32 ONNX graph (not the default: its force noise can create small spurious imaginary modes, config/potential.ts); shown for the speed it would give and the labels it changes',
           label_agreement_with_reference: Object.fromEntries(PRESETS.map((p) => [p, ref.filter((r, i) => f32.results[i]!.labels[p] === r.labels[p]).length / Math.max(1, ref.length)])),
           label_agreement_with_float64: Object.fromEntries(PRESETS.map((p) => [p, sm.filter((x, i) => f32.results[i]!.labels[p] === x.labels[p]).length / Math.max(1, sm.length)])),
+          labels_changed_from_float64: PRESETS.flatMap((p) =>
+            sm.flatMap((x, i) => (f32.results[i]!.labels[p] === x.labels[p] ? [] : [{ name: x.name, preset: p, float64: x.labels[p], float32: f32.results[i]!.labels[p], band_min_THz: [x.bandMin, f32.results[i]!.bandMin] }])),
+          ),
           time_ratio_reference_over_softmode_float32: refTotal / f32.results.reduce((t, r) => t + r.total, 0),
           stages_s: sumStages(f32.results),
           total_s: f32.results.reduce((t, r) => t + r.total, 0),
