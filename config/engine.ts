@@ -46,12 +46,17 @@ export interface EngineConfig {
   lightSlots: number;
   /** FIRE steps between relaxation checkpoints (sent as heartbeat details; resumed on retry) */
   relaxCheckpointEverySteps: number;
+  /**
+   * `softmode run`: once the store says every structure is finished, how long to keep the
+   * workers up for the partition parents to take in their last children and complete
+   */
+  parentCloseWaitMs: number;
 }
 
 const cores = Math.max(1, cpus().length);
 
 export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
-  version: 'engine-1',
+  version: 'engine-2',
   taskQueues: Object.freeze({ inference: 'inference', light: 'light' }),
   windowDefault: 200,
   windowMax: 500,
@@ -70,6 +75,7 @@ export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
   inferenceSlots: cores,
   lightSlots: Math.max(2, cores),
   relaxCheckpointEverySteps: 5,
+  parentCloseWaitMs: 120_000,
 }) as Readonly<EngineConfig>;
 
 /** Timeouts/retries a workflow uses; a campaign may override them (tests use short heartbeats). */

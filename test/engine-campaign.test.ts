@@ -93,7 +93,11 @@ describe.skipIf(!HAS_TEMPORAL)('engine: campaign end to end (CLI, Temporal, Post
     const services = await ensureServices(dir);
     const connection = await Connection.connect({ address: services.temporalAddress });
     try {
-      const parent = (await new Client({ connection }).workflow.getHandle(campaignWorkflowId(c.id, 0)).result()) as CampaignProgress;
+      // `softmode run` returns only after the partition parent has completed (it waits for it
+      // before stopping the workers); a parent left open would never finish without workers
+      const handle = new Client({ connection }).workflow.getHandle(campaignWorkflowId(c.id, 0));
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+      const parent = (await handle.result()) as CampaignProgress;
       expect(parent.runs).toBeGreaterThanOrEqual(2);
       expect(parent.finished).toBe(16);
       expect(parent.inFlight).toBe(0);

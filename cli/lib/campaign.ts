@@ -196,6 +196,32 @@ export async function startCampaignWorkflows(client: Client, c: CampaignRow): Pr
   }
 }
 
+/**
+ * Wait until every partition parent of the campaign has completed (following continue-as-new),
+ * at most `timeoutMs` in all; returns how many are still open. A parent that does not exist
+ * (never started) counts as closed.
+ */
+export async function awaitCampaignParents(client: Client, c: CampaignRow, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let open = 0;
+  for (let p = 0; p < c.partitions; p++) {
+    const h = client.workflow.getHandle(campaignWorkflowId(c.id, p));
+    const left = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([
+      // failed / terminated / not found: closed too; only an unreachable server leaves it open
+      h.result().then(
+        () => true,
+        (e: unknown) => !(e instanceof Error && e.name === 'ServiceError'),
+      ),
+      new Promise<false>((res) => (timer = setTimeout(() => res(false), Math.max(0, left)))),
+    ]);
+    clearTimeout(timer);
+    if (!closed) open++;
+  }
+  return open;
+}
+
 /** Send a signal to every partition parent that is running; returns how many got it. */
 export async function signalCampaign(client: Client, c: CampaignRow, signal: string, args: unknown[] = []): Promise<number> {
   let n = 0;
