@@ -3,7 +3,7 @@
 //
 //   npm run compare:reference [-- --n 50] [-- --max-atoms 12] [-- --supercell phononbench]
 //                             [-- --skip-reference] [-- --threads 2] [-- --no-engine]
-//                             [-- --also-float32]
+//                             [-- --also-float32] [-- --also-float32-relax] [-- --out NAME]
 //
 // Reference: tools/reference/pipeline.py (ASE FIRE + FrechetCellFilter + FixSymmetry with the
 // PhononBench protocol, phonopy, seekpath, CHGNet 0.3.0 on PyTorch), same supercell rule,
@@ -42,7 +42,6 @@ function repoRoot(): string {
 }
 const ROOT = repoRoot();
 const MATTERGEN = resolve(ROOT, '..', 'shared', 'data', 'structures', 'mattergen');
-const OUT_JSON = join(ROOT, 'bench', 'results', 'reference-e2e.json');
 const PY_OUT = join(ROOT, 'bench', 'results', 'reference-e2e', 'python');
 
 interface Args {
@@ -54,10 +53,13 @@ interface Args {
   model: string;
   engine: boolean;
   float32: boolean;
+  /** also: the one-process path relaxing with the float32 graph, forces in float64 */
+  float32Relax: boolean;
+  out: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { n: 50, maxAtoms: 12, supercell: 'phononbench', skipReference: false, threads: 2, model: 'chgnet-0.3.0', engine: true, float32: false };
+  const a: Args = { n: 50, maxAtoms: 12, supercell: 'phononbench', skipReference: false, threads: 2, model: 'chgnet-0.3.0', engine: true, float32: false, float32Relax: false, out: 'reference-e2e' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     if (k === '--n') a.n = Number(argv[++i]);
@@ -68,6 +70,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--model') a.model = argv[++i]!;
     else if (k === '--no-engine') a.engine = false;
     else if (k === '--also-float32') a.float32 = true;
+    else if (k === '--also-float32-relax') a.float32Relax = true;
+    else if (k === '--out') a.out = argv[++i]!;
     else throw new Error(`unknown argument ${k}`);
   }
   return a;
@@ -122,7 +126,7 @@ interface SideResult {
   error?: string;
 }
 
-async function softmodeOne(path: string, a: Args): Promise<SideResult> {
+async function softmodeOne(path: string, a: Args, relaxPrecision?: 'float32'): Promise<SideResult> {
   const name = basename(path, '.cif');
   const stages: Record<string, number> = {};
   const t0 = performance.now();
@@ -137,7 +141,9 @@ async function softmodeOne(path: string, a: Args): Promise<SideResult> {
     lap('read');
     await validateStep(s, a.model, { symprec: 1e-5 });
     lap('validate');
+    if (relaxPrecision) setModelOptions({ threads: a.threads, precision: relaxPrecision });
     const r = await relaxStep(s, a.model, RELAX_PROTOCOLS['phononbench']!, null, 1_000_000, () => undefined);
+    if (relaxPrecision) setModelOptions({ threads: a.threads });
     lap('relax');
     if (!r.usable) {
       return { name, ok: true, relaxed: false, energyPerAtom: null, labels: Object.fromEntries(PRESETS.map((p) => [p, 'unstable (relaxation failed)'])), bandMin: null, stages, total: (performance.now() - t0) / 1000 };
@@ -259,12 +265,12 @@ async function main(): Promise<number> {
   const refWall = a.skipReference ? null : (performance.now() - tRef) / 1000;
   const ref = paths.map(readReference);
   // one process, one structure at a time, the reference's thread count for its one model
-  const oneProcess = async (precision?: 'float32'): Promise<{ results: SideResult[]; wall: number }> => {
+  const oneProcess = async (precision?: 'float32', relaxPrecision?: 'float32'): Promise<{ results: SideResult[]; wall: number }> => {
     setModelOptions({ threads: a.threads, ...(precision ? { precision } : {}) });
     const t0 = performance.now();
     const results: SideResult[] = [];
     for (const p of paths) {
-      results.push(await softmodeOne(p, a));
+      results.push(await softmodeOne(p, a, relaxPrecision));
       const last = results[results.length - 1]!;
       process.stderr.write(`[${results.length}/${paths.length}] softmode${precision ? ` ${precision}` : ''} ${last.name} ${last.total.toFixed(1)} s\n`);
     }
@@ -272,6 +278,7 @@ async function main(): Promise<number> {
   };
   const { results: sm, wall: smWall } = await oneProcess();
   const f32 = a.float32 ? await oneProcess('float32') : null;
+  const f32Relax = a.float32Relax ? await oneProcess(undefined, 'float32') : null;
   const engine = a.engine ? await engineSide(paths, a) : null;
 
   const agreement: Record<string, number> = {};
@@ -346,10 +353,26 @@ async function main(): Promise<number> {
           errors: f32.results.filter((r) => !r.ok).map((r) => ({ name: r.name, error: r.error })),
         }
       : null,
+    float32_relax_one_process: f32Relax
+      ? {
+          note: 'the one-process path relaxing with the float32 graph and computing the displaced-supercell forces with the float64 one (not the default)',
+          label_agreement_with_reference: Object.fromEntries(PRESETS.map((p) => [p, ref.filter((r, i) => f32Relax.results[i]!.labels[p] === r.labels[p]).length / Math.max(1, ref.length)])),
+          label_agreement_with_float64: Object.fromEntries(PRESETS.map((p) => [p, sm.filter((x, i) => f32Relax.results[i]!.labels[p] === x.labels[p]).length / Math.max(1, sm.length)])),
+          labels_changed_from_float64: PRESETS.flatMap((p) =>
+            sm.flatMap((x, i) => (f32Relax.results[i]!.labels[p] === x.labels[p] ? [] : [{ name: x.name, preset: p, float64: x.labels[p], float32_relax: f32Relax.results[i]!.labels[p], band_min_THz: [x.bandMin, f32Relax.results[i]!.bandMin] }])),
+          ),
+          time_ratio_reference_over_softmode_float32_relax: refTotal / f32Relax.results.reduce((t, r) => t + r.total, 0),
+          stages_s: sumStages(f32Relax.results),
+          total_s: f32Relax.results.reduce((t, r) => t + r.total, 0),
+          errors: f32Relax.results.filter((r) => !r.ok).map((r) => ({ name: r.name, error: r.error })),
+        }
+      : null,
+    reference_times_from_this_run: !a.skipReference,
     stages: { reference_s: sumStages(ref), softmode_s: sumStages(sm), reference_total_s: refTotal, softmode_total_s: smTotal, reference_wall_s: refWall, softmode_wall_s: smWall },
     errors: [...ref.filter((r) => !r.ok).map((r) => ({ side: 'reference', name: r.name, error: r.error })), ...sm.filter((r) => !r.ok).map((r) => ({ side: 'softmode', name: r.name, error: r.error }))],
     per_structure: ref.map((r, i) => ({ name: r.name, reference: r, softmode: sm[i] })),
   };
+  const OUT_JSON = join(ROOT, 'bench', 'results', `${a.out}.json`);
   mkdirSync(dirname(OUT_JSON), { recursive: true });
   writeFileSync(OUT_JSON, JSON.stringify(out, null, 1) + '\n');
   console.log(`compare:reference: ${ref.length} structures; agreement ${JSON.stringify(agreement)}; time ratio ${out.time_ratio_reference_over_softmode?.toFixed(2)} → ${OUT_JSON}`);
