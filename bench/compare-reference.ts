@@ -301,6 +301,22 @@ async function main(): Promise<number> {
   };
   const refTotal = ref.reduce((s, r) => s + r.total, 0);
   const smTotal = sm.reduce((s, r) => s + r.total, 0);
+  /** A one-process variant (another precision) against the reference and the float64 path. */
+  const variantSummary = (tag: string, note: string, results: SideResult[]): Record<string, unknown> => {
+    const total = results.reduce((t, r) => t + r.total, 0);
+    return {
+      note,
+      label_agreement_with_reference: Object.fromEntries(PRESETS.map((p) => [p, ref.filter((r, i) => results[i]!.labels[p] === r.labels[p]).length / Math.max(1, ref.length)])),
+      label_agreement_with_float64: Object.fromEntries(PRESETS.map((p) => [p, sm.filter((x, i) => results[i]!.labels[p] === x.labels[p]).length / Math.max(1, sm.length)])),
+      labels_changed_from_float64: PRESETS.flatMap((p) =>
+        sm.flatMap((x, i) => (results[i]!.labels[p] === x.labels[p] ? [] : [{ name: x.name, preset: p, float64: x.labels[p], [tag]: results[i]!.labels[p], band_min_THz: [x.bandMin, results[i]!.bandMin] }])),
+      ),
+      [`time_ratio_reference_over_softmode_${tag}`]: refTotal / total,
+      stages_s: sumStages(results),
+      total_s: total,
+      errors: results.filter((r) => !r.ok).map((r) => ({ name: r.name, error: r.error })),
+    };
+  };
   const out = {
     structures: ref.length,
     selection: { source: '../shared/data/structures/mattergen (unsymmetrized CIFs)', max_atoms: a.maxAtoms, names: ref.map((r) => r.name) },
@@ -340,32 +356,14 @@ async function main(): Promise<number> {
         }
       : null,
     float32_one_process: f32
-      ? {
-          note: 'the one-process path with the float32 ONNX graph (not the default: its force noise can create small spurious imaginary modes, config/potential.ts); shown for the speed it would give and the labels it changes',
-          label_agreement_with_reference: Object.fromEntries(PRESETS.map((p) => [p, ref.filter((r, i) => f32.results[i]!.labels[p] === r.labels[p]).length / Math.max(1, ref.length)])),
-          label_agreement_with_float64: Object.fromEntries(PRESETS.map((p) => [p, sm.filter((x, i) => f32.results[i]!.labels[p] === x.labels[p]).length / Math.max(1, sm.length)])),
-          labels_changed_from_float64: PRESETS.flatMap((p) =>
-            sm.flatMap((x, i) => (f32.results[i]!.labels[p] === x.labels[p] ? [] : [{ name: x.name, preset: p, float64: x.labels[p], float32: f32.results[i]!.labels[p], band_min_THz: [x.bandMin, f32.results[i]!.bandMin] }])),
-          ),
-          time_ratio_reference_over_softmode_float32: refTotal / f32.results.reduce((t, r) => t + r.total, 0),
-          stages_s: sumStages(f32.results),
-          total_s: f32.results.reduce((t, r) => t + r.total, 0),
-          errors: f32.results.filter((r) => !r.ok).map((r) => ({ name: r.name, error: r.error })),
-        }
+      ? variantSummary(
+          'float32',
+          'the one-process path with the float32 ONNX graph (not the default: its force noise can create small spurious imaginary modes, config/potential.ts); shown for the speed it would give and the labels it changes',
+          f32.results,
+        )
       : null,
     float32_relax_one_process: f32Relax
-      ? {
-          note: 'the one-process path relaxing with the float32 graph and computing the displaced-supercell forces with the float64 one (not the default)',
-          label_agreement_with_reference: Object.fromEntries(PRESETS.map((p) => [p, ref.filter((r, i) => f32Relax.results[i]!.labels[p] === r.labels[p]).length / Math.max(1, ref.length)])),
-          label_agreement_with_float64: Object.fromEntries(PRESETS.map((p) => [p, sm.filter((x, i) => f32Relax.results[i]!.labels[p] === x.labels[p]).length / Math.max(1, sm.length)])),
-          labels_changed_from_float64: PRESETS.flatMap((p) =>
-            sm.flatMap((x, i) => (f32Relax.results[i]!.labels[p] === x.labels[p] ? [] : [{ name: x.name, preset: p, float64: x.labels[p], float32_relax: f32Relax.results[i]!.labels[p], band_min_THz: [x.bandMin, f32Relax.results[i]!.bandMin] }])),
-          ),
-          time_ratio_reference_over_softmode_float32_relax: refTotal / f32Relax.results.reduce((t, r) => t + r.total, 0),
-          stages_s: sumStages(f32Relax.results),
-          total_s: f32Relax.results.reduce((t, r) => t + r.total, 0),
-          errors: f32Relax.results.filter((r) => !r.ok).map((r) => ({ name: r.name, error: r.error })),
-        }
+      ? variantSummary('float32_relax', 'the one-process path relaxing with the float32 graph and computing the displaced-supercell forces with the float64 one (not the default)', f32Relax.results)
       : null,
     reference_times_from_this_run: !a.skipReference,
     stages: { reference_s: sumStages(ref), softmode_s: sumStages(sm), reference_total_s: refTotal, softmode_total_s: smTotal, reference_wall_s: refWall, softmode_wall_s: smWall },
