@@ -22,17 +22,25 @@ from ase.spacegroup.symmetrize import refine_symmetry
 
 warnings.simplefilter("ignore")
 PER_CENTRING = 2
+
+
+def small_symmetrized(max_atoms):
+    """(path, atoms, spglib dataset at symprec 0.01) of the readable symmetrized MatterGen CIFs
+    with at most max_atoms atoms, in path order."""
+    for f in sorted(glob.glob("../shared/data/structures/mattergen/*/*_symmetrized.cif")):
+        try:
+            a = read(f)
+        except Exception:
+            continue
+        if len(a) > max_atoms:
+            continue
+        yield f, a, spglib.get_symmetry_dataset((a.cell[:], a.get_scaled_positions(), a.numbers), symprec=0.01)
+
+
 rng = np.random.default_rng(1)
 seen = {}
 cases = []
-for f in sorted(glob.glob("../shared/data/structures/mattergen/*/*_symmetrized.cif")):
-    try:
-        a = read(f)
-    except Exception:
-        continue
-    if len(a) > 12:
-        continue
-    ds = spglib.get_symmetry_dataset((a.cell[:], a.get_scaled_positions(), a.numbers), symprec=0.01)
+for f, a, ds in small_symmetrized(12):
     c = ds.international[0]
     if c == "P" or seen.get(c, 0) >= PER_CENTRING:
         continue
@@ -140,14 +148,7 @@ for name, centre in (("P-1 by hand, centre near (1/2,1/2,1/2)", [0.5002, 0.4999,
 # perturbations of CsTe2Pd: these exercise the choice of spglib's conventional basis
 rng = np.random.default_rng(7)
 added = 0
-for f in sorted(glob.glob("../shared/data/structures/mattergen/*/*_symmetrized.cif")):
-    try:
-        a = read(f)
-    except Exception:
-        continue
-    if len(a) > 10:
-        continue
-    ds = spglib.get_symmetry_dataset((a.cell[:], a.get_scaled_positions(), a.numbers), symprec=0.01)
+for f, a, ds in small_symmetrized(10):
     if ds is None or not (3 <= ds.number <= 15):
         continue
     lat, pos, nums = spglib.find_primitive((a.cell[:], a.get_scaled_positions(), a.numbers), symprec=1e-5)
