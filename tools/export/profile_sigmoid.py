@@ -2,6 +2,8 @@
 
     tools/.venv/bin/python tools/export/profile_sigmoid.py [--rows 40000] [--repeats 20]
 
+(onnx and onnxruntime from tools/requirements.txt, as installed by tools/reference/ensure-venv.sh)
+
 Sigmoid takes 14 % of the float64 graph's kernel time (bench/results/mlip-onnx-profile.json)
 against 3.5 % in float32. This times three equivalent one-operator graphs on a float64
 (rows × 64) tensor with 1 thread: Sigmoid, Reciprocal(1 + Exp(−x)), and 0.5·(1 + Tanh(x/2)),
