@@ -252,6 +252,8 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
         modelName: s.model,
         modelSha256: s.modelSha256,
         modelPrecision: s.modelPrecision,
+        // relaxations stored before the trajectory precision existed ran in the model's precision
+        relaxPrecision: relax.trajectoryPrecision ?? s.modelPrecision,
         codeSha: c.code_sha,
         configSha256: c.config_sha256,
         relaxKey: refs.relaxKey,

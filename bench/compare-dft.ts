@@ -2,6 +2,7 @@
 // for softmode's shipped model, on the 171 DFT-PBEsol force sets of ../shared/data/dft-phonondb.
 //
 //   npm run compare:dft [-- --jobs 2] [-- --only mp-149,mp-1000] [-- --model chgnet-0.3.0] [-- --fresh]
+//                       [-- --trajectory-precision float32|float64]   (default: the protocol's)
 //   (--only writes $TMPDIR/dft-confusion-partial.json, never the published file)
 //
 // Resumable: each material's result is kept in .campaigns/compare-dft/<model>-<code>/<id>.json
@@ -34,7 +35,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { PHONON_CONFIG } from '../config/phonon.js';
 import { STABILITY_PRESETS } from '../core/stability/index.js';
-import { RELAX_PROTOCOLS } from '../config/relax.js';
+import { RELAX_PROTOCOLS, type RelaxProtocol, withTrajectoryPrecision } from '../config/relax.js';
 import { classifyStep, displaceStep, forcesStep, phononStep, relaxStep, toJson } from '../activities/compute/science.js';
 import { det3, inv3, matmul3, transpose3, vecmat3 } from '../core/math/linalg.js';
 import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
@@ -51,19 +52,26 @@ interface Args {
   jobs: number;
   only: Set<string> | null;
   model: string;
+  /** replaces the phononbench protocol's relaxation trajectory precision */
+  trajectoryPrecision: 'float32' | 'float64' | null;
   fresh: boolean;
   available: boolean;
   cache: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0', fresh: false, available: false, cache: null };
+  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0', trajectoryPrecision: null, fresh: false, available: false, cache: null };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     if (k === '--jobs') a.jobs = Math.max(1, Number(argv[++i]));
     else if (k === '--only') a.only = new Set(argv[++i]!.split(','));
     else if (k === '--model') a.model = argv[++i]!;
     else if (k === '--fresh') a.fresh = true;
+    else if (k === '--trajectory-precision') {
+      const v = argv[++i];
+      if (v !== 'float32' && v !== 'float64') throw new Error('--trajectory-precision must be float32 or float64');
+      a.trajectoryPrecision = v;
+    }
     else if (k === '--available') a.available = true;
     else if (k === '--cache') a.cache = argv[++i]!;
     else throw new Error(`unknown argument ${k}`);
@@ -131,7 +139,12 @@ export interface MaterialResult {
   stagesS: Record<string, number>;
 }
 
-async function modelMaterial(archive: string, model: string): Promise<MaterialResult> {
+function protocolOf(trajectoryPrecision: 'float32' | 'float64' | null): Readonly<RelaxProtocol> {
+  const named = RELAX_PROTOCOLS['phononbench']!;
+  return trajectoryPrecision ? withTrajectoryPrecision(named, trajectoryPrecision) : named;
+}
+
+async function modelMaterial(archive: string, model: string, trajectoryPrecision: 'float32' | 'float64' | null): Promise<MaterialResult> {
   const stagesS: Record<string, number> = {};
   let t = performance.now();
   const lap = (k: string): void => {
@@ -147,7 +160,7 @@ async function modelMaterial(archive: string, model: string): Promise<MaterialRe
   const prim = primitiveByMatrix(unit, P);
   const S = supercellOnPrimitive(conf.supercellMatrix, P);
   lap('read');
-  const r = await relaxStep(toJson(prim), model, RELAX_PROTOCOLS['phononbench']!, null, 1_000_000, () => undefined);
+  const r = await relaxStep(toJson(prim), model, protocolOf(trajectoryPrecision), null, 1_000_000, () => undefined);
   lap('relax');
   const relax = { status: r.status, reason: r.reason, steps: r.steps, spacegroupBefore: r.spacegroupBefore, spacegroupAfter: r.spacegroupAfter, volumeRatio: Math.abs(det3(r.structure.lattice) / det3(prim.lattice)) };
   const base = { id: archiveId(archive.split('/').pop()!), formula: reducedFormula(prim.numbers), nPrimitive: prim.numbers.length, relax, stagesS };
@@ -187,7 +200,7 @@ function codeDigest(): string {
 
 async function runAll(archivesIn: string[], a: Args): Promise<{ results: MaterialResult[]; errors: { id: string; error: string }[] }> {
   let archives = archivesIn;
-  const cacheDir = a.cache ? resolve(a.cache) : join(ROOT, '.campaigns', 'compare-dft', `${a.model}-${codeDigest()}`);
+  const cacheDir = a.cache ? resolve(a.cache) : join(ROOT, '.campaigns', 'compare-dft', `${a.model}${a.trajectoryPrecision ? `-${a.trajectoryPrecision}-trajectory` : ''}-${codeDigest()}`);
   if (a.fresh) rmSync(cacheDir, { recursive: true, force: true });
   mkdirSync(cacheDir, { recursive: true });
   const idOf = (archive: string): string => archiveId(archive.split('/').pop()!);
@@ -218,7 +231,7 @@ async function runAll(archivesIn: string[], a: Args): Promise<{ results: Materia
         process.stderr.write(`[${finished}/${archives.length}] ${id} ${m.ok ? `${m.result.labels['phononbench']} (relax ${m.result.relax.status}, ${Object.values(m.result.stagesS).reduce((x, y) => x + y, 0).toFixed(1)} s)` : m.error}\n`);
         res();
       });
-      w.postMessage({ archive, model: a.model });
+      w.postMessage({ archive, model: a.model, trajectoryPrecision: a.trajectoryPrecision });
     });
   const workers = Array.from({ length: Math.max(1, Math.min(a.jobs, todo.length)) }, () => new Worker(self, { workerData: { dftWorker: true } }));
   await Promise.all(
@@ -289,7 +302,7 @@ async function main(): Promise<number> {
     dft_labels_source: 'bench/results/phonondb-reference.json: phonopy on the DFT-PBEsol FORCE_SETS of ../shared/data/dft-phonondb, no NAC (softmode reproduces these labels with 0 mismatches: phonondb-parity.json)',
     protocol: {
       cell: 'DFT primitive cell (POSCAR-unitcell × PRIMITIVE_AXIS), relaxed with the model',
-      relax: 'phononbench (FIRE + Fréchet cell filter + FixSymmetry, fmax 0.005 eV/Å); not converged → unstable',
+      relax: `phononbench ${protocolOf(a.trajectoryPrecision).version} (FIRE + Fréchet cell filter + FixSymmetry, fmax 0.005 eV/Å; trajectory ${protocolOf(a.trajectoryPrecision).trajectoryPrecision ?? 'float64'}, acceptance test float64); not converged → unstable`,
       supercell: "the archive's DIM (same lattice as the DFT supercell)",
       displacements: `softmode (amplitude ${PHONON_CONFIG.displacementAmplitude} Å, diagonal ${String(PHONON_CONFIG.diagonalDisplacements)}, plus/minus ${String(PHONON_CONFIG.plusMinus)})`,
       percentages: 'TS% = TS/(TS+FU) of the DFT-stable, TU% = TU/(TU+FS) of the DFT-unstable (Loew et al. Table III)',
@@ -338,8 +351,8 @@ async function main(): Promise<number> {
 }
 
 if (!isMainThread && (workerData as { dftWorker?: boolean } | null)?.dftWorker) {
-  parentPort!.on('message', (m: { archive: string; model: string }) => {
-    modelMaterial(m.archive, m.model).then(
+  parentPort!.on('message', (m: { archive: string; model: string; trajectoryPrecision: 'float32' | 'float64' | null }) => {
+    modelMaterial(m.archive, m.model, m.trajectoryPrecision).then(
       (result) => parentPort!.postMessage({ ok: true, result }),
       (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }),
     );

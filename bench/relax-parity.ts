@@ -20,7 +20,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
-import { RELAX_PROTOCOLS } from '../config/relax.js';
+import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
 import { PairPotential } from '../core/potential/pair.js';
 import type { Potential } from '../core/potential/types.js';
 import { relax, type RelaxResult } from '../core/relax/relax.js';
@@ -85,8 +85,10 @@ async function main(): Promise<void> {
     },
   });
   const root = repoRoot();
-  const protocol = RELAX_PROTOCOLS[values.protocol];
-  if (!protocol) throw new Error(`unknown protocol ${values.protocol}`);
+  const named = RELAX_PROTOCOLS[values.protocol];
+  if (!named) throw new Error(`unknown protocol ${values.protocol}`);
+  // parity of the relaxation itself, float64 throughout (no float32 trajectory)
+  const protocol = withTrajectoryPrecision(named, 'float64');
   const structures = pickStructures(resolve(root, '..', 'shared', 'data', 'structures', 'mattergen'), Number(values.count), Number(values['max-atoms']));
   const potential = await loadModel(values.model, Number(values.threads));
 

@@ -114,6 +114,8 @@ export interface ResultRow {
   modelName: string;
   modelSha256: string;
   modelPrecision: string;
+  /** precision of the model along the relaxation trajectory (null: no relaxation result) */
+  relaxPrecision: string | null;
   codeSha: string;
   configSha256: string;
   relaxKey: string | null;
@@ -463,8 +465,8 @@ export class Store {
       `insert into results (campaign_item_id, campaign_id, structure_id, generation, preset, label, labels, min_freq_thz, min_freq_q, min_freq_band,
          min_freq_where, n_imaginary, max_freq_thz, spacegroup_initial, spacegroup_relaxed, energy_initial_ev, energy_relaxed_ev, energy_per_atom_ev,
          relax_status, relax_steps, supercell, n_displacements, model_name, model_sha256, model_precision, code_sha, config_sha256, relax_key,
-         phonon_key, classify_key, host)
-       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)
+         phonon_key, classify_key, host, relax_precision)
+       values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)
        on conflict (campaign_item_id) do update set
          generation = excluded.generation, preset = excluded.preset, label = excluded.label, labels = excluded.labels,
          min_freq_thz = excluded.min_freq_thz, min_freq_q = excluded.min_freq_q, min_freq_band = excluded.min_freq_band,
@@ -475,7 +477,7 @@ export class Store {
          supercell = excluded.supercell, n_displacements = excluded.n_displacements, model_name = excluded.model_name,
          model_sha256 = excluded.model_sha256, model_precision = excluded.model_precision, code_sha = excluded.code_sha,
          config_sha256 = excluded.config_sha256, relax_key = excluded.relax_key, phonon_key = excluded.phonon_key,
-         classify_key = excluded.classify_key, host = excluded.host, created_at = now()
+         classify_key = excluded.classify_key, host = excluded.host, relax_precision = excluded.relax_precision, created_at = now()
        where results.generation <= excluded.generation`,
       [
         r.campaignItemId,
@@ -509,6 +511,7 @@ export class Store {
         r.phononKey,
         r.classifyKey,
         r.host,
+        r.relaxPrecision,
       ],
     );
   }
@@ -624,7 +627,7 @@ export class Store {
               r.preset, r.label, r.labels, r.min_freq_thz, r.min_freq_q, r.min_freq_band, r.min_freq_where, r.n_imaginary, r.max_freq_thz,
               r.spacegroup_initial, r.spacegroup_relaxed, r.energy_initial_ev, r.energy_relaxed_ev, r.energy_per_atom_ev, r.relax_status, r.relax_steps,
               r.supercell, r.n_displacements, coalesce(r.model_name, c.model_name) as model_name, coalesce(r.model_sha256, c.model_sha256) as model_sha256,
-              coalesce(r.model_precision, c.model_precision) as model_precision, coalesce(r.code_sha, c.code_sha) as code_sha,
+              coalesce(r.model_precision, c.model_precision) as model_precision, r.relax_precision, coalesce(r.code_sha, c.code_sha) as code_sha,
               coalesce(r.config_sha256, c.config_sha256) as config_sha256, r.relax_key, r.phonon_key, r.classify_key
        from campaign_items i join campaigns c on c.id = i.campaign_id
          left join structures s on s.id = i.structure_id left join results r on r.campaign_item_id = i.id

@@ -166,4 +166,12 @@ create index results_structure on results (structure_id);
 create index results_model on results (model_sha256);
 `,
   },
+  {
+    version: 2,
+    name: 'relaxation trajectory precision per result',
+    // model_precision is the precision of the deciding model (acceptance test, phonon forces);
+    // a protocol may run the FIRE trajectory in another (config/relax.ts trajectoryPrecision).
+    // Null for results recorded before this column existed (their trajectory was model_precision).
+    sql: `alter table results add column relax_precision text;`,
+  },
 ];

@@ -23,10 +23,11 @@ describe('softmode phonons --model', () => {
     expect(Math.max(...forceRows.flat().map(Math.abs))).toBeGreaterThan(1e-4);
   });
 
-  it('refuses a --threads that is not a positive integer', async () => {
+  it('refuses a --threads that is not a positive integer and an unknown --trajectory-precision', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'softmode-phonons-threads-'));
     writeFileSync(join(dir, 'Cu.vasp'), `Cu fcc\n1.0\n0 1.8 1.8\n1.8 0 1.8\n1.8 1.8 0\nCu\n1\nDirect\n0 0 0\n`);
     for (const bad of ['0', '1.5', 'two']) expect(await run([join(dir, 'Cu.vasp'), '--model', 'lennard-jones', '--threads', bad, '--no-band'])).toBe(2);
+    for (const bad of ['float16', 'double']) expect(await run([join(dir, 'Cu.vasp'), '--model', 'lennard-jones', '--trajectory-precision', bad, '--no-band'])).toBe(2);
     expect(threadsOption(undefined)).toBe(availableParallelism());
     expect(threadsOption('3')).toBe(3);
   });

@@ -79,6 +79,9 @@ describe.skipIf(!HAS_TEMPORAL)('engine: campaign end to end (CLI, Temporal, Post
       }
       expect(r['model_name']).toBe('chgnet-0.3.0');
       expect(r['model_sha256']).toBe(c.model_sha256);
+      // phononbench relaxes along a float32 trajectory; the acceptance test and forces are float64
+      expect(r['model_precision']).toBe('float64');
+      expect(r['relax_precision']).toBe('float32');
       expect(r['code_sha']).toBeTruthy();
       if (r['label'] !== 'relaxation_failed') {
         const cls = await store.peekStep<{ label: string; minFreqThz: number }>(String(r['classify_key']));

@@ -7,10 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SoftmodeInputError } from '../core/errors.js';
 import { buildChgnetGraph } from '../core/potential/graph-chgnet.js';
-import { loadPotential } from '../core/potential/index.js';
+import { MATTERSIM_PROTOCOL, PHONONBENCH_PROTOCOL, withTrajectoryPrecision } from '../config/relax.js';
+import { loadPotential, loadTrajectoryPotential } from '../core/potential/index.js';
+import { relax } from '../core/relax/relax.js';
 import { ModelIntegrityError, OnnxPotential } from '../core/potential/onnx-potential.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { REPO_ROOT } from './helpers.js';
+import { rattle, rockSalt } from './relax-fixtures.js';
 
 interface RefResult {
   energy: number;
@@ -219,6 +222,36 @@ describe('CHGNet 0.3.0 ONNX vs PyTorch CHGNet', () => {
     await expect(loadPotential('chgnet-0.3.0-float32', { precision: 'float64' })).rejects.toBeInstanceOf(SoftmodeInputError);
     const lj = await loadPotential('lennard-jones');
     expect(lj.identity.model).toContain('lennard-jones');
+  });
+
+  it('phononbench relaxes along a float32 trajectory and decides in float64, ending where float64 throughout ends', async () => {
+    const s = rattle(rockSalt(5.7), 11, 0.02, 0.01);
+    const trajectory = await loadTrajectoryPotential(p64, PHONONBENCH_PROTOCOL);
+    expect(trajectory?.identity).toEqual({ ...p64.identity, precision: 'float32' });
+    try {
+      const mixed = await relax(s, p64, PHONONBENCH_PROTOCOL, { trajectoryPotential: trajectory! });
+      const f64 = await relax(s, p64, withTrajectoryPrecision(PHONONBENCH_PROTOCOL, 'float64'));
+      expect(mixed.verdict).toBe('converged');
+      expect(f64.verdict).toBe('converged');
+      expect(mixed.trajectoryPrecision).toBe('float32');
+      expect(f64.trajectoryPrecision).toBe('float64');
+      // the reported energy is the float64 model's at the final geometry, bit for bit
+      const [again] = await p64.evaluate([mixed.structure]);
+      expect(mixed.energy).toBe(again!.energy);
+      expect(mixed.maxForce).toBeLessThanOrEqual(PHONONBENCH_PROTOCOL.finalFmax!);
+      // both end at the same minimum (measured: 7e-11 eV/atom, 2e-6 Å apart, after the cell moved
+      // by 0.06 Å): float32 noise is far below the 0.0025 eV/Å round tolerance
+      expect(Math.abs(mixed.energyPerAtom - f64.energyPerAtom)).toBeLessThan(1e-7);
+      expect(maxDiff(mixed.structure.lattice, f64.structure.lattice)).toBeLessThan(1e-4);
+      expect(maxDiff(mixed.structure.lattice, s.lattice)).toBeGreaterThan(0.03);
+    } finally {
+      await trajectory?.dispose?.();
+    }
+    // nothing to load when the protocol's trajectory precision is the model's, or names none,
+    // or the potential has a single precision
+    expect(await loadTrajectoryPotential(p64, withTrajectoryPrecision(PHONONBENCH_PROTOCOL, 'float64'))).toBeNull();
+    expect(await loadTrajectoryPotential(p64, MATTERSIM_PROTOCOL)).toBeNull();
+    expect(await loadTrajectoryPotential(await loadPotential('lennard-jones'), PHONONBENCH_PROTOCOL)).toBeNull();
   });
 
   it('refuses elements outside 1..94 and isolated atoms with typed errors', async () => {

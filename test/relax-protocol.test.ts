@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MATTERSIM_PROTOCOL, PHONONBENCH_PROTOCOL, customProtocol } from '../config/relax.js';
+import { MATTERSIM_PROTOCOL, PHONONBENCH_PROTOCOL, customProtocol, withTrajectoryPrecision } from '../config/relax.js';
 import { SoftmodeInputError } from '../core/errors.js';
 import { PairPotential } from '../core/potential/pair.js';
-import { type RelaxState, relax } from '../core/relax/relax.js';
+import type { Potential, PotentialIdentity } from '../core/potential/types.js';
+import { type RelaxState, protocolSha256, relax } from '../core/relax/relax.js';
+import type { Structure } from '../core/structure/structure.js';
 import { rattle, rockSalt, wurtzite } from './relax-fixtures.js';
 
 const pot = new PairPotential('lennard-jones');
@@ -94,5 +96,73 @@ describe('relaxation protocols (pair potential)', () => {
     const s = rockSalt(5.6);
     await expect(relax(s, pot, customProtocol({ roundFmax: 0 }))).rejects.toMatchObject({ code: 'invalid_argument' });
     await expect(relax(s, pot, customProtocol({ maxRounds: 0 }))).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+});
+
+/** A potential that counts its evaluations, optionally under another identity (a stand-in "float32 graph"). */
+class Counting implements Potential {
+  calls = 0;
+  lastEnergy = NaN;
+  readonly identity: PotentialIdentity;
+  constructor(
+    private readonly inner: Potential,
+    identity: Partial<PotentialIdentity> = {},
+  ) {
+    this.identity = { ...inner.identity, ...identity };
+  }
+  async evaluate(structures: readonly Structure[]) {
+    this.calls += structures.length;
+    const r = await this.inner.evaluate(structures);
+    this.lastEnergy = r[r.length - 1]!.energy;
+    return r;
+  }
+}
+
+describe('relaxation trajectory precision', () => {
+  it('FIRE steps run on the trajectory potential; the acceptance test and the reported result on the deciding one', async () => {
+    const s = rattle(rockSalt(5.6), 21, 0.004, 0.0004);
+    const deciding = new Counting(pot);
+    const trajectory = new Counting(pot, { precision: 'float32' });
+    const r = await relax(s, deciding, PHONONBENCH_PROTOCOL, { trajectoryPotential: trajectory });
+    expect(r.verdict).toBe('converged');
+    expect(r.trajectoryPrecision).toBe('float32');
+    expect(r.potential.precision).toBe('float64');
+    // one evaluation per FIRE step and one per round's converged check, all on the trajectory...
+    expect(trajectory.calls).toBeGreaterThanOrEqual(r.steps.total + 1);
+    // ...and exactly one (the final acceptance test) on the deciding potential, whose energy is reported
+    expect(deciding.calls).toBe(1);
+    expect(r.energy).toBe(deciding.lastEnergy);
+    // the same pair potential under both names walks the trajectory of a plain run
+    const plain = await relax(s, pot, PHONONBENCH_PROTOCOL);
+    expect(plain.trajectoryPrecision).toBe('float64');
+    expect(r.steps).toEqual(plain.steps);
+    expect(r.energy).toBe(plain.energy);
+  });
+
+  it('without a trajectory potential the deciding one does everything (pair potentials have one precision)', async () => {
+    const s = rattle(rockSalt(5.6), 4, 0.004, 0.0004);
+    const deciding = new Counting(pot);
+    const r = await relax(s, deciding, PHONONBENCH_PROTOCOL);
+    expect(r.trajectoryPrecision).toBe('float64');
+    expect(deciding.calls).toBeGreaterThan(r.steps.total);
+  });
+
+  it('refuses a trajectory potential of another model or another precision than the protocol asks', async () => {
+    const s = rockSalt(5.6);
+    const otherModel = new Counting(new PairPotential('morse'), { precision: 'float32' });
+    await expect(relax(s, pot, PHONONBENCH_PROTOCOL, { trajectoryPotential: otherModel })).rejects.toMatchObject({ code: 'invalid_argument' });
+    const wrongPrecision = new Counting(pot, { precision: 'float64' });
+    await expect(relax(s, pot, PHONONBENCH_PROTOCOL, { trajectoryPotential: wrongPrecision })).rejects.toMatchObject({ code: 'invalid_argument' });
+    await expect(relax(s, pot, customProtocol({ trajectoryPrecision: 'float16' as never }))).rejects.toMatchObject({ code: 'invalid_argument' });
+  });
+
+  it('the trajectory precision is part of the protocol sha256 (and of every relax step key)', () => {
+    expect(PHONONBENCH_PROTOCOL.trajectoryPrecision).toBe('float32');
+    const f64 = withTrajectoryPrecision(PHONONBENCH_PROTOCOL, 'float64');
+    expect(f64.name).toBe(PHONONBENCH_PROTOCOL.name);
+    expect(protocolSha256(f64)).not.toBe(protocolSha256(PHONONBENCH_PROTOCOL));
+    // an absent field and an undefined one hash alike: protocols stored before the field existed keep their sha256
+    expect(protocolSha256({ ...MATTERSIM_PROTOCOL, trajectoryPrecision: undefined })).toBe(protocolSha256(MATTERSIM_PROTOCOL));
+    expect(MATTERSIM_PROTOCOL.trajectoryPrecision).toBeUndefined();
   });
 });

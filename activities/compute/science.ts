@@ -64,12 +64,16 @@ export function setModelOptions(o: ModelRunOptions): void {
   modelOptions = { ...o };
 }
 
-/** Load (once per thread and option set) the potential a campaign names. */
-export function loadModel(name: string): Promise<Potential> {
-  const key = `${name}#${modelOptions.threads}#${modelOptions.precision ?? ''}`;
+/**
+ * Load (once per thread and option set) the potential a campaign names; `precision` overrides
+ * the configured one (a relaxation protocol's trajectory precision).
+ */
+export function loadModel(name: string, precision?: 'float32' | 'float64'): Promise<Potential> {
+  const o: ModelRunOptions = precision ? { ...modelOptions, precision } : modelOptions;
+  const key = `${name}#${o.threads}#${o.precision ?? ''}`;
   let p = potentials.get(key);
   if (!p) {
-    p = loadModelUncached(name, modelOptions);
+    p = loadModelUncached(name, o);
     potentials.set(key, p);
     p.catch(() => potentials.delete(key));
   }
@@ -129,6 +133,8 @@ export interface RelaxOut {
   spacegroupBefore: number | null;
   spacegroupAfter: number | null;
   protocol: { name: string; version: string; sha256: string };
+  /** precision of the model along the FIRE trajectory; the final test and `energy` use the configured one */
+  trajectoryPrecision: 'float32' | 'float64';
   modelMs: number;
   resumed: boolean;
 }
@@ -172,9 +178,17 @@ export async function relaxStep(
   onCheckpoint: (state: unknown) => void,
 ): Promise<RelaxOut> {
   const pot = new TimedPotential(await loadModel(model));
+  // the protocol's trajectory precision, where the model has another one (pair potentials do not)
+  const want = protocol.trajectoryPrecision;
+  const trajectory = want && want !== pot.identity.precision && !(PAIR_MODELS as readonly string[]).includes(model) ? new TimedPotential(await loadModel(model, want)) : null;
   const s = fromJson(structure);
   const resume = resumeFrom ? (resumeFrom as RelaxState) : undefined;
-  const r = await relax(s, pot, protocol, { ...(resume ? { resumeFrom: resume } : {}), onCheckpoint: (st) => onCheckpoint(st), checkpointEvery });
+  const r = await relax(s, pot, protocol, {
+    ...(resume ? { resumeFrom: resume } : {}),
+    ...(trajectory ? { trajectoryPotential: trajectory } : {}),
+    onCheckpoint: (st) => onCheckpoint(st),
+    checkpointEvery,
+  });
   return {
     structure: toJson(r.structure),
     status: r.verdict,
@@ -182,8 +196,9 @@ export async function relaxStep(
     usable: r.verdict === 'converged',
     steps: r.steps.total,
     stepsPerRound: r.steps.perRound,
-    // the first evaluation of a fresh run is the input geometry (after symmetry refinement)
-    energyInitial: resume ? null : pot.firstEnergy,
+    // the first evaluation of a fresh run is the input geometry (after symmetry refinement), in
+    // the trajectory's precision
+    energyInitial: resume ? null : (trajectory ?? pot).firstEnergy,
     energy: r.energy,
     maxForce: r.maxForce,
     maxAtomForce: r.maxAtomForce,
@@ -191,7 +206,8 @@ export async function relaxStep(
     spacegroupBefore: r.spaceGroupBefore.number,
     spacegroupAfter: r.spaceGroupAfter ? r.spaceGroupAfter.number : null,
     protocol: r.protocol,
-    modelMs: pot.modelMs,
+    trajectoryPrecision: r.trajectoryPrecision,
+    modelMs: pot.modelMs + (trajectory?.modelMs ?? 0),
     resumed: Boolean(resume),
   };
 }

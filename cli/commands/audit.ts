@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
       if (c) console.log(`  model ${c['model_name']} checkpoint sha256 ${c['model_sha256']} (${c['model_precision']}); code ${c['code_sha']}; config ${c['config_sha256']}; preset ${c['preset']}`);
       if (r)
         console.log(
-          `  result: ${r['label']} (${r['preset']}); labels ${JSON.stringify(r['labels'])}; min ν ${fmt(r['min_freq_thz'])} THz at q ${JSON.stringify(r['min_freq_q'])} band ${r['min_freq_band']} (${r['min_freq_where']}); ν_max ${fmt(r['max_freq_thz'])} THz; space group ${r['spacegroup_initial']} → ${r['spacegroup_relaxed']}; relax ${r['relax_status']} in ${r['relax_steps']} steps, E ${fmt(r['energy_relaxed_ev'])} eV`,
+          `  result: ${r['label']} (${r['preset']}); labels ${JSON.stringify(r['labels'])}; min ν ${fmt(r['min_freq_thz'])} THz at q ${JSON.stringify(r['min_freq_q'])} band ${r['min_freq_band']} (${r['min_freq_where']}); ν_max ${fmt(r['max_freq_thz'])} THz; space group ${r['spacegroup_initial']} → ${r['spacegroup_relaxed']}; relax ${r['relax_status']} in ${r['relax_steps']} steps (${r['relax_precision'] ?? r['model_precision']} trajectory), E ${fmt(r['energy_relaxed_ev'])} eV`,
         );
       console.log('  steps:');
       for (const s of ch.steps)

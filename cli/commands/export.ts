@@ -10,7 +10,7 @@ const COLUMNS = [
   'item_id', 'source_path', 'source_index', 'source_name', 'structure_hash', 'formula', 'natoms', 'status', 'error_class', 'error_message',
   'preset', 'label', 'labels', 'min_freq_thz', 'min_freq_q', 'min_freq_band', 'min_freq_where', 'n_imaginary', 'max_freq_thz',
   'spacegroup_initial', 'spacegroup_relaxed', 'energy_initial_ev', 'energy_relaxed_ev', 'energy_per_atom_ev', 'relax_status', 'relax_steps',
-  'supercell', 'n_displacements', 'model_name', 'model_sha256', 'model_precision', 'code_sha', 'config_sha256', 'relax_key', 'phonon_key',
+  'supercell', 'n_displacements', 'model_name', 'model_sha256', 'model_precision', 'relax_precision', 'code_sha', 'config_sha256', 'relax_key', 'phonon_key',
   'classify_key', 'generation', 'attempts', 'item_host', 'wall_ms', 'workflow_id',
 ];
 

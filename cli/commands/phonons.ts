@@ -20,9 +20,10 @@ import {
   type SupercellRule,
 } from '../../core/phonon/index.js';
 import { displacedSupercell } from '../../core/phonon/displaced.js';
-import { loadPotential } from '../../core/potential/index.js';
+import { loadPotential, loadTrajectoryPotential } from '../../core/potential/index.js';
+import type { Potential } from '../../core/potential/types.js';
 import { relax } from '../../core/relax/relax.js';
-import { RELAX_PROTOCOLS } from '../../config/relax.js';
+import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../../config/relax.js';
 import {
   formatBandYaml,
   formatForceSets,
@@ -36,7 +37,7 @@ import {
 } from '../../core/phonon/phonopy-io.js';
 import { readStructureFile } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
-import { threadsOption } from '../lib/args.js';
+import { threadsOption, trajectoryPrecisionOption } from '../lib/args.js';
 
 export const summary = 'phonons in one process: from displacement–force sets (FORCE_SETS, phonopy yaml) or a potential (--model); classification, band/mesh, phonopy files';
 
@@ -51,6 +52,9 @@ options:
                            process (no Temporal): relax, displace, evaluate, post-process
   --relax PROTOCOL         with --model: relaxation protocol first (default phononbench; none = as read)
   --threads N              with --model: onnxruntime threads (default: all cores; one process)
+  --trajectory-precision P with --model: float32 | float64, the model's precision along the
+                           relaxation trajectory (default: the protocol's, float32 for
+                           phononbench); acceptance test, energy and all phonon forces are float64
   --supercell RULE         with --model and no --dim: phononbench (2×2×2 of the input, default) or
                            min-length (every vector ≥ 20 Å, capped in atoms)
   --dim "2 2 2"            supercell matrix (3 or 9 integers, phonopy's DIM)
@@ -116,16 +120,21 @@ interface ModelForces {
 async function forcesFromModel(
   input: Structure,
   model: string,
-  o: { relax: string; matrix?: readonly (readonly number[])[]; supercellRule: string; threads: number; log: (line: string) => void },
+  o: { relax: string; trajectoryPrecision?: 'float32' | 'float64'; matrix?: readonly (readonly number[])[]; supercellRule: string; threads: number; log: (line: string) => void },
 ): Promise<ModelForces> {
   const potential = await loadPotential(model, { threads: o.threads });
+  let trajectory: Potential | null = null;
   try {
     let unitcell = input;
     if (o.relax !== 'none') {
-      const protocol = RELAX_PROTOCOLS[o.relax];
-      if (!protocol) throw new SoftmodeInputError('invalid_argument', `unknown relaxation protocol '${o.relax}' (${Object.keys(RELAX_PROTOCOLS).join(', ')}, none)`);
-      const r = await relax(unitcell, potential, protocol);
-      o.log(`relax (${o.relax}, ${potential.identity.model}): ${r.verdict}${r.reason ? ` (${r.reason})` : ''}, ${r.steps.total} steps, max force ${r.maxForce.toExponential(3)} eV/Å, ${r.energyPerAtom.toFixed(6)} eV/atom`);
+      const named = RELAX_PROTOCOLS[o.relax];
+      if (!named) throw new SoftmodeInputError('invalid_argument', `unknown relaxation protocol '${o.relax}' (${Object.keys(RELAX_PROTOCOLS).join(', ')}, none)`);
+      const protocol = o.trajectoryPrecision ? withTrajectoryPrecision(named, o.trajectoryPrecision) : named;
+      trajectory = await loadTrajectoryPotential(potential, protocol);
+      const r = await relax(unitcell, potential, protocol, trajectory ? { trajectoryPotential: trajectory } : {});
+      o.log(
+        `relax (${o.relax}, ${potential.identity.model}, ${r.trajectoryPrecision} trajectory): ${r.verdict}${r.reason ? ` (${r.reason})` : ''}, ${r.steps.total} steps, max force ${r.maxForce.toExponential(3)} eV/Å, ${r.energyPerAtom.toFixed(6)} eV/atom`,
+      );
       if (r.verdict !== 'converged') o.log('warning: phonons of an unconverged relaxation (PhononBench counts it as unstable)');
       unitcell = r.structure;
     }
@@ -147,6 +156,7 @@ async function forcesFromModel(
     };
   } finally {
     await potential.dispose?.();
+    await trajectory?.dispose?.();
   }
 }
 
@@ -161,6 +171,7 @@ export async function run(argv: string[]): Promise<number> {
         model: { type: 'string' },
         relax: { type: 'string', default: 'phononbench' },
         threads: { type: 'string' },
+        'trajectory-precision': { type: 'string' },
         supercell: { type: 'string', default: 'phononbench' },
         dim: { type: 'string' },
         pa: { type: 'string' },
@@ -217,6 +228,7 @@ export async function run(argv: string[]): Promise<number> {
     if (v.model) {
       const computed = await forcesFromModel(unitcell, v.model, {
         relax: v.relax!,
+        ...(v['trajectory-precision'] ? { trajectoryPrecision: trajectoryPrecisionOption(v['trajectory-precision'])! } : {}),
         ...(v.dim ? { matrix: parseMatrix(v.dim, true, '--dim') } : {}),
         supercellRule: v.supercell!,
         threads: threadsOption(v.threads),

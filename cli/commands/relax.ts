@@ -3,14 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { RELAX_PROTOCOLS } from '../../config/relax.js';
+import { RELAX_PROTOCOLS, type RelaxProtocol, withTrajectoryPrecision } from '../../config/relax.js';
 import { SoftmodeInputError } from '../../core/errors.js';
 import { PairPotential } from '../../core/potential/pair.js';
 import type { Potential } from '../../core/potential/types.js';
 import { type RelaxResult, relax } from '../../core/relax/relax.js';
 import { readStructureFile, writeCif, writePoscar } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
-import { threadsOption } from '../lib/args.js';
+import { threadsOption, trajectoryPrecisionOption } from '../lib/args.js';
 
 export const summary = 'relax structures (FIRE + Fréchet cell filter + FixSymmetry, PhononBench protocol by default)';
 
@@ -21,17 +21,29 @@ options:
   --model NAME      lennard-jones | morse (classical test potentials) | an ML model name
                     such as chgnet-0.3.0 (default chgnet-0.3.0 when available, else an error)
   --threads N       onnxruntime threads for an ML model (default: all cores; one process)
+  --trajectory-precision float32|float64
+                    ML model precision along the FIRE trajectory (default: the protocol's,
+                    float32 for phononbench); the acceptance test and reported energy are float64
   --out FILE        write the relaxed structure(s): .cif (all) or POSCAR/.vasp (one)
   --json            print the full results as JSON instead of a table
   -h, --help        this text`;
 
+interface Loaded {
+  potential: Potential;
+  /** the same model in the protocol's trajectory precision, when that differs */
+  trajectory: Potential | null;
+}
+
 /** Load a potential by name: the pair potentials here, ML models through core/potential/index.js. */
-async function loadModel(name: string, threads: number): Promise<Potential> {
-  if (name === 'lennard-jones' || name === 'morse') return new PairPotential(name);
+async function loadModel(name: string, threads: number, protocol: Readonly<RelaxProtocol>): Promise<Loaded> {
+  if (name === 'lennard-jones' || name === 'morse') return { potential: new PairPotential(name), trajectory: null };
   // The ML potential loader is another part of the engine; import it lazily so this command
   // works (for the pair potentials) even where that module is absent.
   const spec = '../../core/potential/index.js';
-  let mod: { loadPotential?: (n: string, o?: { threads: number }) => Promise<Potential> | Potential };
+  let mod: {
+    loadPotential?: (n: string, o?: { threads: number }) => Promise<Potential> | Potential;
+    loadTrajectoryPotential?: (p: Potential, protocol: Readonly<RelaxProtocol>) => Promise<Potential | null>;
+  };
   try {
     mod = (await import(spec)) as typeof mod;
   } catch (e) {
@@ -40,9 +52,10 @@ async function loadModel(name: string, threads: number): Promise<Potential> {
       `model '${name}' needs the ML potential loader (core/potential/index.js), which is not available: ${String(e)}; use --model lennard-jones or morse`,
     );
   }
-  if (typeof mod.loadPotential !== 'function')
-    throw new SoftmodeInputError('invalid_argument', `core/potential/index.js has no loadPotential(); cannot load model '${name}'`);
-  return mod.loadPotential(name, { threads });
+  if (typeof mod.loadPotential !== 'function' || typeof mod.loadTrajectoryPotential !== 'function')
+    throw new SoftmodeInputError('invalid_argument', `core/potential/index.js lacks loadPotential() or loadTrajectoryPotential(); cannot load model '${name}'`);
+  const potential = await mod.loadPotential(name, { threads });
+  return { potential, trajectory: await mod.loadTrajectoryPotential(potential, protocol) };
 }
 
 function lengths(s: Structure): string {
@@ -53,7 +66,7 @@ function line(name: string, r: RelaxResult, seconds: number): string {
   const sg = (x: { number: number; symbol: string } | null) => (x ? `${x.symbol} (${x.number})` : '?');
   return [
     `${name}: ${r.verdict}${r.reason ? ` (${r.reason})` : ''}`,
-    `  steps ${r.steps.total} [${r.steps.perRound.join(', ')}], max force ${r.maxForce.toExponential(3)} eV/Å`,
+    `  steps ${r.steps.total} [${r.steps.perRound.join(', ')}] (${r.trajectoryPrecision} trajectory), max force ${r.maxForce.toExponential(3)} eV/Å (${r.potential.precision})`,
     `  energy ${r.energy.toFixed(6)} eV (${r.energyPerAtom.toFixed(6)} eV/atom), space group ${sg(r.spaceGroupBefore)} → ${sg(r.spaceGroupAfter)}`,
     `  lattice lengths ${lengths(r.structure)} Å, ${seconds.toFixed(2)} s`,
   ].join('\n');
@@ -69,6 +82,7 @@ export async function run(argv: string[]): Promise<number> {
         protocol: { type: 'string', default: 'phononbench' },
         model: { type: 'string', default: 'chgnet-0.3.0' },
         threads: { type: 'string' },
+        'trajectory-precision': { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -87,30 +101,33 @@ export async function run(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const protocol = RELAX_PROTOCOLS[values.protocol];
-  if (!protocol) {
+  const named = RELAX_PROTOCOLS[values.protocol];
+  if (!named) {
     console.error(`softmode relax: unknown protocol '${values.protocol}' (${Object.keys(RELAX_PROTOCOLS).join(', ')})`);
     return 2;
   }
+  const precision = trajectoryPrecisionOption(values['trajectory-precision']);
+  const protocol = precision ? withTrajectoryPrecision(named, precision) : named;
   const out = values.out;
   const outKind = out ? (extname(out).toLowerCase() === '.cif' ? 'cif' : 'poscar') : null;
   const structures = readStructureFile(positionals[0]!);
   if (outKind === 'poscar' && structures.length > 1)
     throw new SoftmodeInputError('invalid_argument', `${positionals[0]} holds ${structures.length} structures; POSCAR output takes one (use --out x.cif)`);
-  const potential = await loadModel(values.model, threadsOption(values.threads));
+  const { potential, trajectory } = await loadModel(values.model, threadsOption(values.threads), protocol);
   const results: { name: string; seconds: number; result: RelaxResult }[] = [];
   try {
     for (let i = 0; i < structures.length; i++) {
       const s = structures[i]!;
       const name = s.name ?? `structure ${i + 1}`;
       const t0 = performance.now();
-      const result = await relax(s, potential, protocol);
+      const result = await relax(s, potential, protocol, trajectory ? { trajectoryPotential: trajectory } : {});
       const seconds = (performance.now() - t0) / 1000;
       results.push({ name, seconds, result });
       if (!values.json) console.log(line(name, result, seconds));
     }
   } finally {
     await potential.dispose?.();
+    await trajectory?.dispose?.();
   }
   if (values.json) console.log(JSON.stringify(results, null, 2));
   if (out) {

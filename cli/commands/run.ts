@@ -4,7 +4,7 @@
 import { ENGINE_DEFAULTS, defaultPolicy } from '../../config/engine.js';
 import { SoftmodeInputError } from '../../core/errors.js';
 import type { CampaignSettings } from '../../activities/settings.js';
-import { type Parsed, bool, int, parseArgs, str } from '../lib/args.js';
+import { type Parsed, bool, int, parseArgs, str, trajectoryPrecisionOption } from '../lib/args.js';
 import { awaitCampaignParents, campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../lib/campaign.js';
 import { collectFiles, ingest } from '../lib/ingest.js';
 import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
@@ -16,6 +16,9 @@ const USAGE = `usage: softmode run <files|dirs…> [options]
   --model NAME            chgnet-0.3.0 (default) | lennard-jones | morse (test potentials)
   --preset NAME           full-bz (default) | phononbench | loew | mattersim
   --relax-protocol NAME   phononbench (default) | mattersim
+  --trajectory-precision P  float32 | float64: the ML model's precision along the relaxation
+                          trajectory (default: the protocol's, float32 for phononbench); the
+                          acceptance test, stored energies and phonon forces are float64
   --supercell RULE        min-length[:L[:maxAtoms]] (default) | phononbench | N | a,b,c
   --campaign-dir DIR      services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)
   --name NAME             campaign name (default: derived from inputs and settings)
@@ -45,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     a = parseArgs(argv, {
       boolean: ['no-workers', 'keep-services', 'json', 'help'],
-      value: ['model', 'preset', 'relax-protocol', 'supercell', 'campaign-dir', 'name', 'window', 'partitions', 'inference-slots', 'light-slots'],
+      value: ['model', 'preset', 'relax-protocol', 'trajectory-precision', 'supercell', 'campaign-dir', 'name', 'window', 'partitions', 'inference-slots', 'light-slots'],
     });
   } catch (e) {
     console.error(`softmode run: ${(e as Error).message}\n${USAGE}`);
@@ -82,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
       model: str(a, 'model') ?? 'chgnet-0.3.0',
       preset: str(a, 'preset') ?? 'full-bz',
       relaxProtocol: str(a, 'relax-protocol') ?? 'phononbench',
+      ...(str(a, 'trajectory-precision') ? { trajectoryPrecision: trajectoryPrecisionOption(str(a, 'trajectory-precision'))! } : {}),
       supercell: str(a, 'supercell'),
       ...(int(a, 'window') !== undefined ? { window: int(a, 'window')! } : {}),
       partitions: int(a, 'partitions') ?? partitionsFor(files.length),

@@ -61,3 +61,13 @@ export function threadsOption(value: string | undefined): number {
   if (!Number.isInteger(n) || n < 1) throw new SoftmodeInputError('invalid_argument', `--threads must be a positive integer, got '${value}'`);
   return n;
 }
+
+/**
+ * `--trajectory-precision float32|float64`: the ML model's precision along a relaxation's FIRE
+ * trajectory, replacing the protocol's (the acceptance test always runs in the configured one).
+ */
+export function trajectoryPrecisionOption(value: string | undefined): 'float32' | 'float64' | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'float32' && value !== 'float64') throw new SoftmodeInputError('invalid_argument', `--trajectory-precision must be float32 or float64, got '${value}'`);
+  return value;
+}

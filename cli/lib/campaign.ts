@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { ENGINE_DEFAULTS, defaultPolicy } from '../../config/engine.js';
-import { RELAX_PROTOCOLS } from '../../config/relax.js';
+import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../../config/relax.js';
 import { loadConfigSnapshot } from '../../config/index.js';
 import { SoftmodeInputError } from '../../core/errors.js';
 import { type Services, defaultCampaignDir, ensureServices } from '../../core/engine-services/index.js';
@@ -100,6 +100,8 @@ export interface CampaignOptions {
   model: string;
   preset: string;
   relaxProtocol: string;
+  /** replaces the protocol's trajectory precision (the acceptance test stays in the configured one) */
+  trajectoryPrecision?: 'float32' | 'float64';
   supercell: string | undefined;
   window?: number;
   partitions?: number;
@@ -109,7 +111,14 @@ export interface CampaignOptions {
 }
 
 export function defaultCampaignName(o: CampaignOptions): string {
-  const key = JSON.stringify({ model: o.model, preset: o.preset, relax: o.relaxProtocol, supercell: o.supercell ?? 'min-length', inputs: [...o.inputs].sort() });
+  const key = JSON.stringify({
+    model: o.model,
+    preset: o.preset,
+    relax: o.relaxProtocol,
+    ...(o.trajectoryPrecision ? { trajectoryPrecision: o.trajectoryPrecision } : {}),
+    supercell: o.supercell ?? 'min-length',
+    inputs: [...o.inputs].sort(),
+  });
   return `c-${sha256Hex(key).slice(0, 12)}`;
 }
 
@@ -117,14 +126,18 @@ export function defaultCampaignName(o: CampaignOptions): string {
 export async function createCampaign(store: Store, o: CampaignOptions): Promise<{ campaign: CampaignRow; created: boolean }> {
   if (!(STABILITY_PRESETS as readonly string[]).includes(o.preset))
     throw new SoftmodeInputError('invalid_argument', `--preset must be one of ${STABILITY_PRESETS.join(', ')} (got '${o.preset}')`);
-  const protocol = RELAX_PROTOCOLS[o.relaxProtocol];
-  if (!protocol) throw new SoftmodeInputError('invalid_argument', `--relax-protocol must be one of ${Object.keys(RELAX_PROTOCOLS).join(', ')}`);
+  const named = RELAX_PROTOCOLS[o.relaxProtocol];
+  if (!named) throw new SoftmodeInputError('invalid_argument', `--relax-protocol must be one of ${Object.keys(RELAX_PROTOCOLS).join(', ')}`);
+  const protocol = o.trajectoryPrecision ? withTrajectoryPrecision(named, o.trajectoryPrecision) : named;
   const name = o.name ?? defaultCampaignName(o);
   const existing = await store.getCampaign(name);
   if (existing) return { campaign: existing, created: false };
   let identity;
   try {
     identity = (await loadModel(o.model)).identity;
+    // the relaxation's trajectory model must load too (workers would fail on every structure)
+    const want = protocol.trajectoryPrecision;
+    if (want && want !== identity.precision && !(PAIR_MODELS as readonly string[]).includes(o.model)) await loadModel(o.model, want);
   } catch (e) {
     const hint = (PAIR_MODELS as readonly string[]).includes(o.model) ? '' : ` (the classical test potential is available as --model lennard-jones)`;
     throw new SoftmodeInputError('invalid_argument', `cannot load model '${o.model}': ${(e as Error).message}${hint}`);

@@ -59,6 +59,8 @@ export interface RelaxResult {
   reason: string | null;
   protocol: { name: string; version: string; sha256: string };
   potential: PotentialIdentity;
+  /** precision of the model along the FIRE trajectory (the final test and energy use `potential`) */
+  trajectoryPrecision: 'float32' | 'float64';
   steps: { total: number; perRound: number[] };
   /** max generalized force (eV/Å) of the test that decided the verdict */
   maxForce: number;
@@ -80,13 +82,21 @@ export interface RelaxOptions {
   onCheckpoint?: (state: RelaxState) => void | Promise<void>;
   /** checkpoint every this many FIRE steps (0 / undefined: never) */
   checkpointEvery?: number;
+  /**
+   * The same model in the protocol's `trajectoryPrecision` (core/potential loadTrajectoryPotential):
+   * it evaluates every FIRE step; `potential` evaluates the final acceptance test and the
+   * reported energy, forces and stress. Absent: `potential` does everything.
+   */
+  trajectoryPotential?: Potential;
 }
 
 function canonicalJson(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(canonicalJson).join(',')}]`;
   if (x !== null && typeof x === 'object') {
     const o = x as Record<string, unknown>;
+    // absent and undefined fields hash alike (as JSON.stringify drops undefined)
     return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
       .join(',')}}`;
@@ -128,6 +138,20 @@ function checkProtocol(p: Readonly<RelaxProtocol>): void {
   if (!(Number.isInteger(p.stepsPerRound) && p.stepsPerRound >= 0)) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: stepsPerRound must be a non-negative integer`);
   if (!Number.isFinite(p.pressure)) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: pressure must be finite`);
   if (p.cellMask && p.cellMask.length !== 6) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: cellMask needs 6 Voigt entries`);
+  const tp = p.trajectoryPrecision;
+  if (tp !== undefined && tp !== null && tp !== 'float32' && tp !== 'float64')
+    throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: trajectoryPrecision must be float32, float64 or null, got ${String(tp)}`);
+}
+
+/** The trajectory potential must be the same model as the deciding one, in the precision the protocol asks. */
+function checkTrajectoryPotential(protocol: Readonly<RelaxProtocol>, potential: Potential, trajectory: Potential): void {
+  const a = potential.identity;
+  const b = trajectory.identity;
+  if (a.model !== b.model || a.checkpointSha256 !== b.checkpointSha256)
+    throw new SoftmodeInputError('invalid_argument', `trajectory potential ${b.model} (${b.checkpointSha256.slice(0, 12)}) is not the model ${a.model} (${a.checkpointSha256.slice(0, 12)})`);
+  const want = protocol.trajectoryPrecision;
+  if (want && b.precision !== want)
+    throw new SoftmodeInputError('invalid_argument', `protocol ${protocol.name} asks for a ${want} trajectory; the trajectory potential is ${b.precision}`);
 }
 
 function checkStructure(s: Structure): void {
@@ -182,6 +206,8 @@ export async function relax(
 ): Promise<RelaxResult> {
   checkProtocol(protocol);
   checkStructure(structure);
+  const trajectory = options.trajectoryPotential ?? potential;
+  if (options.trajectoryPotential) checkTrajectoryPotential(protocol, potential, options.trajectoryPotential);
   const numbers = [...structure.numbers];
   const n = numbers.length;
   const protoRef = { name: protocol.name, version: protocol.version, sha256: protocolSha256(protocol) };
@@ -218,9 +244,9 @@ export async function relax(
     };
   }
 
-  const evaluate = async (frame: Frame): Promise<Evaluation> => {
-    const [r] = await potential.evaluate([toStructure(frame, structure)]);
-    if (!r) throw new Error(`potential ${potential.identity.model} returned no result`);
+  const evaluateWith = async (pot: Potential, frame: Frame): Promise<Evaluation> => {
+    const [r] = await pot.evaluate([toStructure(frame, structure)]);
+    if (!r) throw new Error(`potential ${pot.identity.model} returned no result`);
     const forces = new Float64Array(3 * n);
     r.forces.forEach((f, i) => {
       forces[3 * i] = f[0];
@@ -229,6 +255,9 @@ export async function relax(
     });
     return { energy: r.energy, forces, stress: r.stress };
   };
+  // FIRE steps on the trajectory potential; the acceptance test and the reported result on `potential`
+  const evaluate = (frame: Frame) => evaluateWith(trajectory, frame);
+  const evaluateFinal = (frame: Frame) => evaluateWith(potential, frame);
 
   let frame: Frame = { lattice: mat3(state.lattice), cart: Float64Array.from(state.positions) };
   let failure: { verdict: RelaxVerdict; reason: string } | null = null;
@@ -295,7 +324,7 @@ export async function relax(
     if (protocol.finalFmax !== null) {
       frame = refineFrame(protocol, frame, numbers);
       const { target } = buildStage(protocol, frame, numbers);
-      finalEv = await evaluate(frame);
+      finalEv = await evaluateFinal(frame);
       decidingMax = maxRowNorm(target.forces(frame, finalEv));
       // the reference rejects fmax² > finalFmax², i.e. accepts max ≤ finalFmax
       if (!(decidingMax <= protocol.finalFmax)) failure = { verdict: 'not_converged', reason: 'final_check' };
@@ -303,7 +332,7 @@ export async function relax(
       failure = { verdict: 'not_converged', reason: 'max_rounds' };
     }
   }
-  if (!finalEv) finalEv = await evaluate(frame);
+  if (!finalEv) finalEv = await evaluateFinal(frame);
 
   const finalStructure = toStructure(frame, structure);
   let spaceGroupAfter: SpaceGroupRef | null = null;
@@ -336,6 +365,7 @@ export async function relax(
     reason,
     protocol: protoRef,
     potential: potential.identity,
+    trajectoryPrecision: trajectory.identity.precision,
     steps: { total: state.totalSteps, perRound: [...state.stepsPerRound] },
     maxForce: decidingMax,
     maxAtomForce,
