@@ -83,6 +83,34 @@ describe('hermitianEigen', () => {
     }
   });
 
+  it('is exact under power-of-two scaling and right at any scale of the double range', () => {
+    const n = 24;
+    const { re, im } = randomHermitian(n, 11);
+    const ref = hermitianEigen(re, im, n, true);
+    const scaled = (f: number) => ({ re: re.map((x) => x * f), im: im.map((x) => x * f) });
+    // an exact power of two changes nothing but the exponent (values and vectors bit for bit)
+    for (const k of [-400, -100, 100, 400]) {
+      const f = 2 ** k;
+      const m = scaled(f);
+      const r = hermitianEigen(m.re, m.im, n, true);
+      expect(Array.from(r.values)).toEqual(Array.from(ref.values, (x) => x * f));
+      expect(Array.from(r.vecRe!)).toEqual(Array.from(ref.vecRe!));
+      expect(Array.from(r.vecIm!)).toEqual(Array.from(ref.vecIm!));
+    }
+    // decimal scales down to nearly zero matrices (1e-57 is what a force-constant matrix of
+    // rounding noise gave) and up: these failed to converge or came out wrong before scaling
+    for (const f of [1e-200, 1e-80, 1e-57, 1e100, 1e200]) {
+      const m = scaled(f);
+      const values = hermitianEigen(m.re, m.im, n).values;
+      values.forEach((x, i) => expect(Math.abs(x / f - ref.values[i]!)).toBeLessThan(1e-12));
+    }
+    const zero = new Float64Array(n * n);
+    expect(Array.from(hermitianEigen(zero, zero, n).values)).toEqual(new Array(n).fill(0));
+    const bad = Float64Array.from(re);
+    bad[n + 1] = Number.NaN;
+    expect(() => hermitianEigen(bad, im, n)).toThrow(/non-finite/);
+  });
+
   it('handles a diagonal matrix and degenerate eigenvalues', () => {
     const n = 5;
     const re = new Float64Array(n * n);

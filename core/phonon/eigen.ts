@@ -21,12 +21,24 @@ export interface HermitianEigenResult {
  */
 export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number, wantVectors = false): HermitianEigenResult {
   if (reIn.length < n * n || imIn.length < n * n) throw new RangeError('hermitianEigen: arrays shorter than n×n');
+  // Scale to entries of order 1 by an even power of two, undone on the eigenvalues. Without it
+  // the reduction's higher powers of the entries under- or overflow far inside the double range
+  // (a nearly zero force-constant matrix of 1e-57 failed to converge; 1e100 gave wrong values).
+  // A power of two with an even exponent is exact through +, ×, ÷ and √, so the result is
+  // bit-identical to the unscaled computation wherever that one did not under- or overflow.
+  let maxAbs = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) maxAbs = Math.max(maxAbs, Math.abs(reIn[i * n + j]!), Math.abs(imIn[i * n + j]!));
+  if (!Number.isFinite(maxAbs)) throw new RangeError('hermitianEigen: the matrix has a non-finite entry');
+  const halfExp = maxAbs > 0 ? Math.round(Math.log2(maxAbs) / 2) : 0;
+  // 2^(−2·halfExp) applied as two factors, so that neither overflows near the ends of the range
+  const down = 2 ** -halfExp;
   // Lower triangle, complex numbers interleaved (re, im) for one memory stream per row.
   const A = new Float64Array(2 * n * n);
   for (let i = 0; i < n; i++)
     for (let j = 0; j <= i; j++) {
-      A[2 * (i * n + j)] = reIn[i * n + j]!;
-      A[2 * (i * n + j) + 1] = imIn[i * n + j]!;
+      A[2 * (i * n + j)] = reIn[i * n + j]! * down * down;
+      A[2 * (i * n + j) + 1] = imIn[i * n + j]! * down * down;
     }
   const d = new Float64Array(n);
   const eRe = new Float64Array(n); // complex sub-diagonal β_k = A[k+1][k]
@@ -146,7 +158,8 @@ export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number
   // sort ascending
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[a]! - d[b]!);
   const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = d[order[i]!]!;
+  const up = 2 ** halfExp;
+  for (let i = 0; i < n; i++) values[i] = d[order[i]!]! * up * up;
   if (!z) return { values };
   // eigenvector k of A: Q · D · z_k with Q = H_0 H_1 ⋯ H_{n−2}
   const outRe = new Float64Array(n * n);
