@@ -66,11 +66,12 @@ export interface RelaxProtocol {
   expCellFactor: number | null;
   fire: Readonly<FireParams>;
   /**
-   * Precision of the ML model along the FIRE trajectory. The final acceptance test, and the
-   * energy, forces and stress reported for the relaxed structure, always use the model's
-   * configured precision (config/potential.ts: float64), so a verdict and a stored energy never
-   * come from the float32 graph. Absent or null: the configured precision throughout.
-   * Potentials with a single precision (the classical pair potentials) ignore it.
+   * Precision of the ML model along the FIRE trajectory. The final acceptance test (finalFmax),
+   * and the energy, forces and stress reported for the relaxed structure, always use the model's
+   * configured precision (config/potential.ts: float64), so a stored energy never comes from the
+   * float32 graph. A protocol without a final test (finalFmax null) is decided by its last
+   * round's convergence, i.e. in this precision. Absent or null: the configured precision
+   * throughout. Potentials with a single precision (the classical pair potentials) ignore it.
    */
   trajectoryPrecision?: 'float32' | 'float64' | null;
 }

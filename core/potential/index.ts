@@ -4,7 +4,7 @@
 //   loadPotential('chgnet-0.3.0', { precision: 'float32', threads: 2 })
 //   loadPotential('chgnet-0.3.0-float32')                 precision in the name
 //   loadPotential('lennard-jones' | 'morse')              analytic pair potentials (engine tests)
-//   loadTrajectoryPotential(potential, protocol, opts)     the same model in a relaxation
+//   loadTrajectoryPotential(potential, protocol)           the same model in a relaxation
 //                                                          protocol's trajectory precision
 import { dirname } from 'node:path';
 import { ONNX_POTENTIAL_DEFAULTS, type OnnxPrecision } from '../../config/potential.js';
