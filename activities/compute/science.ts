@@ -80,6 +80,16 @@ export function loadModel(name: string, precision?: 'float32' | 'float64'): Prom
   return p;
 }
 
+/**
+ * The same model in a relaxation protocol's trajectory precision, when that differs from the
+ * loaded model's (pair potentials have one precision): null means `loaded` walks the trajectory.
+ */
+export async function loadTrajectoryModel(name: string, loaded: Potential, protocol: Pick<RelaxProtocol, 'trajectoryPrecision'>): Promise<Potential | null> {
+  const want = protocol.trajectoryPrecision;
+  if (!want || want === loaded.identity.precision || (PAIR_MODELS as readonly string[]).includes(name)) return null;
+  return loadModel(name, want);
+}
+
 async function loadModelUncached(name: string, o: ModelRunOptions): Promise<Potential> {
   if (name === 'lennard-jones' || name === 'morse') return pairPotential(name);
   // ML models (CHGNet ONNX) through core/potential/index.ts loadPotential, imported lazily so
@@ -177,10 +187,10 @@ export async function relaxStep(
   checkpointEvery: number,
   onCheckpoint: (state: unknown) => void,
 ): Promise<RelaxOut> {
-  const pot = new TimedPotential(await loadModel(model));
-  // the protocol's trajectory precision, where the model has another one (pair potentials do not)
-  const want = protocol.trajectoryPrecision;
-  const trajectory = want && want !== pot.identity.precision && !(PAIR_MODELS as readonly string[]).includes(model) ? new TimedPotential(await loadModel(model, want)) : null;
+  const loaded = await loadModel(model);
+  const pot = new TimedPotential(loaded);
+  const trajectoryModel = await loadTrajectoryModel(model, loaded, protocol);
+  const trajectory = trajectoryModel ? new TimedPotential(trajectoryModel) : null;
   const s = fromJson(structure);
   const resume = resumeFrom ? (resumeFrom as RelaxState) : undefined;
   const r = await relax(s, pot, protocol, {

@@ -11,7 +11,7 @@ import { type Services, defaultCampaignDir, ensureServices } from '../../core/en
 import { REPO_ROOT } from '../../core/engine-services/util.js';
 import { type SupercellRule } from '../../core/structure/supercell.js';
 import { STABILITY_PRESETS } from '../../core/stability/index.js';
-import { PAIR_MODELS, loadModel } from '../../activities/compute/science.js';
+import { PAIR_MODELS, loadModel, loadTrajectoryModel } from '../../activities/compute/science.js';
 import { type CampaignSettings, buildSettings } from '../../activities/settings.js';
 import { type CampaignRow, Store, sha256Hex } from '../../store/index.js';
 import { codeVersion } from '../../workers/index.js';
@@ -134,10 +134,10 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
   if (existing) return { campaign: existing, created: false };
   let identity;
   try {
-    identity = (await loadModel(o.model)).identity;
+    const loaded = await loadModel(o.model);
+    identity = loaded.identity;
     // the relaxation's trajectory model must load too (workers would fail on every structure)
-    const want = protocol.trajectoryPrecision;
-    if (want && want !== identity.precision && !(PAIR_MODELS as readonly string[]).includes(o.model)) await loadModel(o.model, want);
+    await loadTrajectoryModel(o.model, loaded, protocol);
   } catch (e) {
     const hint = (PAIR_MODELS as readonly string[]).includes(o.model) ? '' : ` (the classical test potential is available as --model lennard-jones)`;
     throw new SoftmodeInputError('invalid_argument', `cannot load model '${o.model}': ${(e as Error).message}${hint}`);
