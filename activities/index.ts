@@ -11,11 +11,12 @@ import { type ItemStatus, Store, stepKey } from '../store/index.js';
 import type { InFlight } from '../workflows/definitions.js';
 import { type ComputePool, JobFailed } from './compute/pool.js';
 import type { Job } from './compute/jobs.js';
-import type { ClassifyOut, DisplaceOut, ForcesOut, PhononOut, RelaxOut, StructureJson, ValidateOut } from './compute/science.js';
-import { type CampaignSettings, STEP_CACHE_VERSIONS } from './settings.js';
-import type { DisplaceRef, InferenceActivities, ItemCtx, LightActivities, RecordRefs, RelaxRef } from './types.js';
+import type { PotentialSpec } from '../pipeline/potentials.js';
+import type { ClassifyOut, DisplaceOut, ForcesOut, PhononOut, RelaxOut, StructureJson, ValidateOut } from '../pipeline/steps.js';
+import { type CampaignSettings, STEP_CACHE_VERSIONS, type StepName, checkedSettings, stepKeyParams, stepModelSha256 } from '../pipeline/settings.js';
+import type { DisplaceRef, InferenceActivities, ItemCtx, LightActivities, RecordRefs, RelaxRef } from '../workflows/definitions.js';
 
-export type { InferenceActivities, LightActivities } from './types.js';
+export type { InferenceActivities, LightActivities } from '../workflows/definitions.js';
 
 export interface ActivityDeps {
   store: Store;
@@ -23,8 +24,6 @@ export interface ActivityDeps {
   host: string;
   codeSha: string;
 }
-
-type StepName = keyof typeof STEP_CACHE_VERSIONS;
 
 interface DisplacePayload extends DisplaceOut {
   /** the relaxed unit cell the supercell was built from */
@@ -50,7 +49,11 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     if (!s) {
       const c = await store.getCampaign(campaignId);
       if (!c) throw ApplicationFailure.create({ message: `campaign ${campaignId} does not exist`, type: 'no_campaign', nonRetryable: true });
-      s = c.config as unknown as CampaignSettings;
+      try {
+        s = checkedSettings(c.config, c.name);
+      } catch (e) {
+        throw ApplicationFailure.create({ message: (e as Error).message, type: 'settings_version', nonRetryable: true });
+      }
       settingsCache.set(campaignId, s);
     }
     return s;
@@ -96,11 +99,13 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     ctx: ItemCtx,
     name: StepName,
     inputRefs: string[],
-    params: unknown,
     s: CampaignSettings,
     compute: () => Promise<{ payload: T; modelMs: number }>,
+    extraParams: Record<string, unknown> = {},
   ): Promise<{ key: string; payload: T; served: boolean }> {
-    const key = stepKey({ step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelSha256: s.modelSha256 });
+    const params = { ...stepKeyParams(s, name), ...extraParams };
+    const modelSha256 = stepModelSha256(s, name);
+    const key = stepKey({ step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelSha256 });
     const use = { itemId: ctx.itemId, generation: ctx.generation };
     const hit = await store.getStep<T>(key, use);
     if (hit) {
@@ -130,7 +135,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     }
     const durationMs = performance.now() - t0;
     await store.putStep(
-      { key, step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelName: s.model, modelSha256: s.modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload, startedAt },
+      { key, step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelName: modelSha256 ? s.potential.model : null, modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload, startedAt },
       use,
     );
     await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'computed', host, durationMs });
@@ -147,6 +152,11 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     const s = await store.getStructureByRef(hash);
     if (!s) throw ApplicationFailure.create({ message: `structure ${hash} is not in the store`, type: 'no_structure', nonRetryable: true });
     return s.structure as StructureJson;
+  }
+
+  /** Exactly the potential the campaign's settings name: one onnxruntime thread per inference slot. */
+  function potentialSpec(s: CampaignSettings): PotentialSpec {
+    return { model: s.potential.model, precision: s.potential.precision, threads: 1, expectCheckpointSha256: s.potential.checkpointSha256 };
   }
 
   function compute<T>(job: Job, opts: { onCheckpoint?: (s: unknown) => void; signal?: AbortSignal | undefined } = {}): Promise<T> {
@@ -175,8 +185,8 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     async validateStep(ctx, structureRef) {
       const s = await settingsOf(ctx.campaignId);
       const structure = await structureOf(structureRef);
-      const r = await step<ValidateOut>(ctx, 'validate', [structureRef], { ...s.validate, model: s.model }, s, async () => ({
-        payload: await withHeartbeat((signal) => compute<ValidateOut>({ kind: 'validate', structure, model: s.model, params: s.validate }, { signal })),
+      const r = await step<ValidateOut>(ctx, 'validate', [structureRef], s, async () => ({
+        payload: await withHeartbeat((signal) => compute<ValidateOut>({ kind: 'validate', structure, params: s.validate }, { signal })),
         modelMs: 0,
       }));
       return { validateKey: r.key };
@@ -184,10 +194,10 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
 
     async displaceStep(ctx, relaxKey): Promise<DisplaceRef> {
       const s = await settingsOf(ctx.campaignId);
-      const { batchSize, maxBatches, ...params } = s.displace;
-      const r = await step<DisplacePayload>(ctx, 'displace', [relaxKey], params, s, async () => {
+      const { batchSize, maxBatches } = s.forcesBatching;
+      const r = await step<DisplacePayload>(ctx, 'displace', [relaxKey], s, async () => {
         const relaxed = await input<RelaxOut>(relaxKey, 'relaxation');
-        const d = await withHeartbeat((signal) => compute<DisplaceOut>({ kind: 'displace', structure: relaxed.structure, params }, { signal }));
+        const d = await withHeartbeat((signal) => compute<DisplaceOut>({ kind: 'displace', structure: relaxed.structure, params: s.displace }, { signal }));
         const n = d.displacements.length;
         const size = Math.max(batchSize, Math.ceil(n / maxBatches));
         return { payload: { ...d, unitCell: relaxed.structure, batchSize: size, batches: Math.ceil(n / size) }, modelMs: 0 };
@@ -197,7 +207,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
 
     async phononStep(ctx, displaceKey, forcesKeys) {
       const s = await settingsOf(ctx.campaignId);
-      const r = await step<PhononOut>(ctx, 'phonons', [displaceKey, ...forcesKeys], s.phonons, s, async () => {
+      const r = await step<PhononOut>(ctx, 'phonons', [displaceKey, ...forcesKeys], s, async () => {
         const d = await input<DisplacePayload>(displaceKey, 'displacements');
         const forces: number[][][] = [];
         for (const k of forcesKeys) forces.push(...(await input<ForcesOut>(k, 'forces')).forces);
@@ -209,9 +219,9 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
 
     async classifyStep(ctx, phononKey, _relaxKey) {
       const s = await settingsOf(ctx.campaignId);
-      const r = await step<ClassifyOut>(ctx, 'classify', [phononKey], s.classify, s, async () => {
+      const r = await step<ClassifyOut>(ctx, 'classify', [phononKey], s, async () => {
         const ph = await input<PhononOut>(phononKey, 'phonons');
-        return { payload: await withHeartbeat((signal) => compute<ClassifyOut>({ kind: 'classify', phonons: ph, preset: s.preset }, { signal })), modelMs: 0 };
+        return { payload: await withHeartbeat((signal) => compute<ClassifyOut>({ kind: 'classify', phonons: ph, preset: s.classify.preset, rules: s.classify.rules }, { signal })), modelMs: 0 };
       });
       return { classifyKey: r.key, label: r.payload.label };
     },
@@ -249,11 +259,10 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
         relaxSteps: relax.steps,
         supercell: disp ? disp.supercellMatrix.flat() : null,
         nDisplacements: disp ? disp.displacements.length : null,
-        modelName: s.model,
-        modelSha256: s.modelSha256,
-        modelPrecision: s.modelPrecision,
-        // relaxations stored before the trajectory precision existed ran in the model's precision
-        relaxPrecision: relax.trajectoryPrecision ?? s.modelPrecision,
+        modelName: s.potential.model,
+        modelSha256: s.potential.checkpointSha256,
+        modelPrecision: s.potential.precision,
+        relaxPrecision: relax.trajectoryPrecision,
         codeSha: c.code_sha,
         configSha256: c.config_sha256,
         relaxKey: refs.relaxKey,
@@ -286,7 +295,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     async relaxStep(ctx, structureRef, validateKey): Promise<RelaxRef> {
       const s = await settingsOf(ctx.campaignId);
       let resumed = false;
-      const r = await step<RelaxOut>(ctx, 'relax', [structureRef], { protocol: s.relax.protocol }, s, async () => {
+      const r = await step<RelaxOut>(ctx, 'relax', [structureRef], s, async () => {
         const structure = await structureOf(structureRef);
         const actx = Context.current();
         // a retry after a crash resumes from the last optimizer state the previous attempt
@@ -299,7 +308,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
         const out = await withHeartbeat(
           (signal) =>
             compute<RelaxOut>(
-              { kind: 'relax', structure, model: s.model, protocol: s.relax.protocol, resumeFrom, checkpointEvery: s.relax.checkpointEvery },
+              { kind: 'relax', structure, potential: potentialSpec(s), protocol: s.relax.protocol, resumeFrom, checkpointEvery: s.relaxCheckpointEvery },
               {
                 signal,
                 onCheckpoint: (state) => {
@@ -318,13 +327,13 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
 
     async forcesStep(ctx, displaceKey, batch) {
       const s = await settingsOf(ctx.campaignId);
-      const r = await step<ForcesOut>(ctx, 'forces', [displaceKey], { batch }, s, async () => {
+      const r = await step<ForcesOut>(ctx, 'forces', [displaceKey], s, async () => {
         const d = await input<DisplacePayload>(displaceKey, 'displacements');
         const slice = d.displacements.slice(batch * d.batchSize, (batch + 1) * d.batchSize);
         if (slice.length === 0) throw ApplicationFailure.create({ message: `forces batch ${batch} is out of range`, type: 'bad_batch', nonRetryable: true });
-        const out = await withHeartbeat((signal) => compute<ForcesOut>({ kind: 'forces', supercell: d.supercell, displacements: slice, model: s.model }, { signal }));
+        const out = await withHeartbeat((signal) => compute<ForcesOut>({ kind: 'forces', supercell: d.supercell, displacements: slice, potential: potentialSpec(s) }, { signal }));
         return { payload: out, modelMs: out.modelMs };
-      });
+      }, { batch });
       return { forcesKey: r.key };
     },
   };

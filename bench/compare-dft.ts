@@ -36,7 +36,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { PHONON_CONFIG } from '../config/phonon.js';
 import { STABILITY_PRESETS } from '../core/stability/index.js';
 import { RELAX_PROTOCOLS, type RelaxProtocol, withTrajectoryPrecision } from '../config/relax.js';
-import { classifyStep, displaceStep, forcesStep, phononStep, relaxStep, toJson } from '../activities/compute/science.js';
+import { buildSettings, potentialFor, potentialRefOf, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
 import { det3, inv3, matmul3, transpose3, vecmat3 } from '../core/math/linalg.js';
 import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
 import { readPoscar } from '../core/structure/io/index.js';
@@ -160,27 +160,25 @@ async function modelMaterial(archive: string, model: string, trajectoryPrecision
   const prim = primitiveByMatrix(unit, P);
   const S = supercellOnPrimitive(conf.supercellMatrix, P);
   lap('read');
-  const r = await relaxStep(toJson(prim), model, protocolOf(trajectoryPrecision), null, 1_000_000, () => undefined);
-  lap('relax');
+  const spec = { model, threads: 1 };
+  const potential = await potentialFor(spec);
+  const protocol = protocolOf(trajectoryPrecision);
+  const settings = buildSettings({ potential: potentialRefOf(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: { kind: 'explicit', matrix: S } });
+  const run = await runOne(prim, settings, potential, { validate: false, trajectoryPotential: await trajectoryPotentialFor(spec, potential, protocol) });
+  Object.assign(stagesS, run.stagesS);
+  const r = run.relax!;
   const relax = { status: r.status, reason: r.reason, steps: r.steps, spacegroupBefore: r.spacegroupBefore, spacegroupAfter: r.spacegroupAfter, volumeRatio: Math.abs(det3(r.structure.lattice) / det3(prim.lattice)) };
   const base = { id: archiveId(archive.split('/').pop()!), formula: reducedFormula(prim.numbers), nPrimitive: prim.numbers.length, relax, stagesS };
-  if (!r.usable) {
+  if (!run.classify || !run.phonons || !run.displace) {
     // PhononBench: a structure whose relaxation fails is counted as unstable
     return { ...base, nSupercell: 0, nDisplacements: 0, labels: Object.fromEntries(STABILITY_PRESETS.map((p) => [p, 'unstable'])), minFreqTHz: null, nuMaxK: null };
   }
-  const disp = displaceStep(r.structure, { supercell: { kind: 'explicit', matrix: S }, amplitude: PHONON_CONFIG.displacementAmplitude, diagonal: PHONON_CONFIG.diagonalDisplacements, plusMinus: PHONON_CONFIG.plusMinus, symprec: PHONON_CONFIG.symprec });
-  lap('displacements');
-  const f = await forcesStep(disp.supercell, disp.displacements, model);
-  lap('forces');
-  const ph = phononStep(r.structure, disp, f.forces, { symprec: PHONON_CONFIG.symprec, removeDrift: PHONON_CONFIG.removeDrift, symmetrizeLevel: PHONON_CONFIG.symmetrizeLevel });
-  lap('phonons');
-  const c = classifyStep(ph, 'full-bz');
-  lap('classify');
+  const ph = run.phonons;
   let maxComm = -Infinity;
   for (const fr of ph.commensurate.frequencies) for (const x of fr) maxComm = Math.max(maxComm, x);
   let minBand: number | null = null;
   for (const fr of ph.band?.frequencies ?? []) for (const x of fr) if (minBand === null || x < minBand) minBand = x;
-  return { ...base, nSupercell: disp.supercell.numbers.length, nDisplacements: disp.displacements.length, labels: c.labels, minFreqTHz: minBand, nuMaxK: maxComm * PHONON_CONFIG.thzToKelvin };
+  return { ...base, nSupercell: run.displace.supercell.numbers.length, nDisplacements: run.displace.displacements.length, labels: run.classify.labels, minFreqTHz: minBand, nuMaxK: maxComm * PHONON_CONFIG.thzToKelvin };
 }
 
 /** sha256 of the compiled science code this result depends on (dist/ next to this file). */
@@ -194,7 +192,7 @@ function codeDigest(): string {
       else if (f.endsWith('.js')) h.update(p.slice(dist.length)).update(readFileSync(p));
     }
   };
-  for (const d of ['core', 'activities', 'config']) walk(join(dist, d));
+  for (const d of ['core', 'pipeline', 'config']) walk(join(dist, d));
   return h.digest('hex').slice(0, 16);
 }
 

@@ -20,14 +20,14 @@
 // the store. The engine's labels are compared with the one-process labels.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { ensureServices, stopServices } from '../core/engine-services/index.js';
+import { ensureServices, stopServices } from '../engine/services/index.js';
 import { Store } from '../store/index.js';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
-import { classifyStep, displaceStep, forcesStep, phononStep, relaxStep, setModelOptions, toJson, validateStep } from '../activities/compute/science.js';
+import { buildSettings, potentialFor, potentialRefOf, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
 import type { SupercellRule } from '../core/phonon/index.js';
 import { readStructureFile } from '../core/structure/io/index.js';
 import { median } from './stats.js';
@@ -129,7 +129,7 @@ interface SideResult {
   error?: string;
 }
 
-async function softmodeOne(path: string, a: Args, trajectoryPrecision?: 'float64'): Promise<SideResult> {
+async function softmodeOne(path: string, a: Args, precision?: 'float32', trajectoryPrecision?: 'float64'): Promise<SideResult> {
   const name = basename(path, '.cif');
   const stages: Record<string, number> = {};
   const t0 = performance.now();
@@ -140,29 +140,25 @@ async function softmodeOne(path: string, a: Args, trajectoryPrecision?: 'float64
     t = now;
   };
   try {
-    const s = toJson(readStructureFile(path)[0]!);
+    const s = readStructureFile(path)[0]!;
     lap('read');
-    await validateStep(s, a.model, { symprec: 1e-5 });
-    lap('validate');
     const named = RELAX_PROTOCOLS['phononbench']!;
     const protocol = trajectoryPrecision ? withTrajectoryPrecision(named, trajectoryPrecision) : named;
-    const r = await relaxStep(s, a.model, protocol, null, 1_000_000, () => undefined);
-    lap('relax');
-    if (!r.usable) {
+    const spec = { model: a.model, threads: a.threads, ...(precision ? { precision } : {}) };
+    const potential = await potentialFor(spec);
+    const settings = buildSettings({ potential: potentialRefOf(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: supercellRule(a.supercell) });
+    // symprec of the original driver's validation (the reported space group only)
+    settings.validate.symprec = 1e-5;
+    const run = await runOne(s, settings, potential, { trajectoryPotential: await trajectoryPotentialFor(spec, potential, protocol) });
+    Object.assign(stages, run.stagesS);
+    const r = run.relax!;
+    if (!run.classify || !run.phonons) {
       return { name, ok: true, relaxed: false, energyPerAtom: null, labels: Object.fromEntries(PRESETS.map((p) => [p, 'unstable (relaxation failed)'])), bandMin: null, stages, total: (performance.now() - t0) / 1000 };
     }
-    const disp = displaceStep(r.structure, { supercell: supercellRule(a.supercell), amplitude: PHONON_CONFIG.displacementAmplitude, diagonal: PHONON_CONFIG.diagonalDisplacements, plusMinus: PHONON_CONFIG.plusMinus, symprec: PHONON_CONFIG.symprec });
-    lap('displacements');
-    const f = await forcesStep(disp.supercell, disp.displacements, a.model);
-    lap('forces');
-    const ph = phononStep(r.structure, disp, f.forces, { symprec: PHONON_CONFIG.symprec, removeDrift: PHONON_CONFIG.removeDrift, symmetrizeLevel: PHONON_CONFIG.symmetrizeLevel });
-    lap('phonons');
-    const c = classifyStep(ph, 'full-bz');
-    lap('classify');
     let bandMin: number | null = null;
-    for (const fr of ph.band?.frequencies ?? []) for (const x of fr) if (bandMin === null || x < bandMin) bandMin = x;
+    for (const fr of run.phonons.band?.frequencies ?? []) for (const x of fr) if (bandMin === null || x < bandMin) bandMin = x;
     const natoms = r.structure.numbers.length;
-    return { name, ok: true, relaxed: true, energyPerAtom: r.energy === null ? null : r.energy / natoms, labels: c.labels, bandMin, stages, total: (performance.now() - t0) / 1000 };
+    return { name, ok: true, relaxed: true, energyPerAtom: r.energy === null ? null : r.energy / natoms, labels: run.classify.labels, bandMin, stages, total: (performance.now() - t0) / 1000 };
   } catch (e) {
     return { name, ok: false, relaxed: false, energyPerAtom: null, labels: {}, bandMin: null, stages, total: (performance.now() - t0) / 1000, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
   }
@@ -269,11 +265,10 @@ async function main(): Promise<number> {
   const ref = paths.map(readReference);
   // one process, one structure at a time, the reference's thread count for its one model
   const oneProcess = async (precision?: 'float32', trajectoryPrecision?: 'float64'): Promise<{ results: SideResult[]; wall: number }> => {
-    setModelOptions({ threads: a.threads, ...(precision ? { precision } : {}) });
     const t0 = performance.now();
     const results: SideResult[] = [];
     for (const p of paths) {
-      results.push(await softmodeOne(p, a, trajectoryPrecision));
+      results.push(await softmodeOne(p, a, precision, trajectoryPrecision));
       const last = results[results.length - 1]!;
       const variant = precision ? ` ${precision}` : trajectoryPrecision ? ` ${trajectoryPrecision}-relax` : '';
       process.stderr.write(`[${results.length}/${paths.length}] softmode${variant} ${last.name} ${last.total.toFixed(1)} s\n`);

@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { displaceStep, fromJson, toJson } from '../activities/compute/science.js';
+import { displaceStep, fromJson, toJson } from '../pipeline/steps.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
 import { ONNX_POTENTIAL_DEFAULTS } from '../config/potential.js';
 import { displacedSupercell } from '../core/phonon/displaced.js';

@@ -13,12 +13,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { ensureServices, stopServices, temporalPid, postgresPid } from '../core/engine-services/index.js';
-import { REPO_ROOT } from '../core/engine-services/util.js';
+import { ensureServices, stopServices, temporalPid, postgresPid } from '../engine/services/index.js';
+import { REPO_ROOT } from '../engine/services/util.js';
 import { writePoscar } from '../core/structure/io/index.js';
 import { makeStructure } from '../core/structure/structure.js';
 import { exampleStructures } from '../examples/structures.js';
-import { loadModel } from '../activities/compute/science.js';
+import { potentialFor } from '../pipeline/potentials.js';
 import { Store } from '../store/index.js';
 
 interface Args {
@@ -193,9 +193,9 @@ async function main(): Promise<void> {
       load_average_1min: loadSamples.length ? { mean: loadSamples.reduce((x, y) => x + y, 0) / loadSamples.length, max: Math.max(...loadSamples), samples: loadSamples.length } : null,
     });
     }
-    let chgnet: Awaited<ReturnType<typeof loadModel>> | undefined;
+    let chgnet: Awaited<ReturnType<typeof potentialFor>> | undefined;
     try {
-      chgnet = await loadModel('chgnet-0.3.0');
+      chgnet = await potentialFor({ model: 'chgnet-0.3.0', threads: 1 });
     } catch (e) {
       out['outside_model_share'] = null;
       out['outside_model_share_note'] = `CHGNet not available in this build (${(e as Error).message}); no CHGNet campaign measured`;

@@ -1,7 +1,7 @@
 // Engine (orchestration) parameters. Numerical science parameters live in the other
 // config/<area>.ts files; this one holds what the durable engine needs: queue names, windows,
 // timeouts, retry policy, batch sizes. Stored with every campaign (provenance, rule 2).
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 
 export interface RetryConfig {
   /** bounded retries: the Temporal default (retry forever) is never used */
@@ -41,9 +41,6 @@ export interface EngineConfig {
     light: ActivityTimeouts;
   };
   retry: RetryConfig;
-  /** concurrent activity slots: inference default = cores */
-  inferenceSlots: number;
-  lightSlots: number;
   /** FIRE steps between relaxation checkpoints (sent as heartbeat details; resumed on retry) */
   relaxCheckpointEverySteps: number;
   /**
@@ -53,7 +50,6 @@ export interface EngineConfig {
   parentCloseWaitMs: number;
 }
 
-const cores = Math.max(1, cpus().length);
 
 export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
   version: 'engine-2',
@@ -72,11 +68,19 @@ export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
     light: Object.freeze({ startToCloseMs: 30 * 60_000, heartbeatMs: 60_000 }),
   }),
   retry: Object.freeze({ maximumAttempts: 6, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 }),
-  inferenceSlots: cores,
-  lightSlots: Math.max(2, cores),
   relaxCheckpointEverySteps: 5,
   parentCloseWaitMs: 120_000,
 }) as Readonly<EngineConfig>;
+
+/**
+ * Concurrent activity slots of a worker process: inference = cores, light = max(2, cores). A
+ * function of the host, so not part of the config snapshot a campaign freezes (functions are
+ * left out of it): the same campaign has the same settings sha256 on every machine.
+ */
+export function defaultSlots(): { inference: number; light: number } {
+  const cores = Math.max(1, availableParallelism());
+  return { inference: cores, light: Math.max(2, cores) };
+}
 
 /** Timeouts/retries a workflow uses; a campaign may override them (tests use short heartbeats). */
 export interface ActivityPolicy {

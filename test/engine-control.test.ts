@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Services, ensureServices, stopServices } from '../core/engine-services/index.js';
+import { type Services, ensureServices, stopServices } from '../engine/services/index.js';
 import { exampleStructures, writeExamples } from '../examples/structures.js';
 import { Store } from '../store/index.js';
 import { type CampaignProgress, campaignWorkflowId, progressQuery } from '../workflows/definitions.js';

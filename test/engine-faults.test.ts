@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Services, ensureServices, startPostgres, startTemporal, stopPostgres, stopServices, stopTemporal } from '../core/engine-services/index.js';
+import { type Services, ensureServices, startPostgres, startTemporal, stopPostgres, stopServices, stopTemporal } from '../engine/services/index.js';
 import { exampleStructures, writeExamples } from '../examples/structures.js';
 import { Store } from '../store/index.js';
 import { HAS_TEMPORAL, NO_TEMPORAL, cli, cliBackground, ensureBuilt, lastJsonLine, sleep, tempDir, waitFor } from './engine-harness.js';

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ComputePool, JobFailed } from '../activities/compute/pool.js';
 import { loadConfigSnapshot } from '../config/index.js';
-import { parseSupercell, wilson } from '../cli/lib/campaign.js';
+import { parseSupercell, wilson } from '../engine/campaign.js';
 import { stepKey } from '../store/keys.js';
 import { ensureBuilt } from './engine-harness.js';
 
@@ -55,7 +55,7 @@ describe('engine units', () => {
 
       // atoms on top of each other: a SoftmodeInputError in the thread arrives with its code
       const bad = { lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], frac: [[0, 0, 0], [0, 0, 0.001]], numbers: [14, 14] };
-      const e = await pool.run({ kind: 'validate', structure: bad, model: 'lennard-jones', params: { symprec: 1e-5 } }).catch((x: unknown) => x);
+      const e = await pool.run({ kind: 'validate', structure: bad, params: { symprec: 1e-5, validationVersion: 'validation-1', supportedElements: null } }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(JobFailed);
       expect((e as JobFailed).code).toBe('atoms_too_close');
 

@@ -1,19 +1,20 @@
 // Temporal workers. Two task queues: `inference` (relaxation, forces: slots = cores or GPUs) and
 // `light` (everything else, plus the workflow tasks). A worker process serves one or both; many
 // processes on many nodes can serve one campaign (TEMPORAL_ADDRESS, DATABASE_URL).
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { ENGINE_DEFAULTS } from '../config/engine.js';
-import { REPO_ROOT } from '../core/engine-services/util.js';
+import { ENGINE_DEFAULTS, defaultSlots } from '../config/engine.js';
+import { repoRoot } from '../core/paths.js';
+import { codeVersion } from '../engine/code-version.js';
 import { Store } from '../store/index.js';
 import { createActivities, inferenceActivities, lightActivities } from '../activities/index.js';
 import { ComputePool } from '../activities/compute/pool.js';
 
-export type QueueName = 'inference' | 'light';
+export type { QueueName } from '../engine/supervisor.js';
+import type { QueueName } from '../engine/supervisor.js';
 
 export interface WorkerSetOptions {
   temporalAddress: string;
@@ -34,19 +35,6 @@ export interface WorkerSet {
   store: Store;
 }
 
-let codeShaCache: string | undefined;
-
-/** git sha of the code running (with "+dirty" when the engine or science sources differ from it). */
-export function codeVersion(): string {
-  if (codeShaCache) return codeShaCache;
-  const env = process.env['SOFTMODE_CODE_SHA'];
-  if (env) return (codeShaCache = env);
-  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (head.status !== 0) return (codeShaCache = 'unknown');
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'core', 'activities', 'workflows', 'workers', 'store', 'config'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  return (codeShaCache = head.stdout.trim() + (dirty.stdout.trim() ? '+dirty' : ''));
-}
-
 let runtimeInstalled = false;
 function installRuntime(): void {
   if (runtimeInstalled) return;
@@ -61,7 +49,7 @@ function installRuntime(): void {
 
 /** The compiled workflow sources the bundle is built from. */
 function workflowsPath(): string {
-  const p = join(REPO_ROOT, 'dist', 'workflows', 'index.js');
+  const p = join(repoRoot(), 'dist', 'workflows', 'index.js');
   if (!existsSync(p)) throw new Error(`${p} is missing: build first ('npx tsc -p .')`);
   return p;
 }
@@ -72,11 +60,11 @@ function workflowsPath(): string {
  */
 export async function workflowBundle(): Promise<{ codePath: string }> {
   const src = workflowsPath();
-  const dir = join(REPO_ROOT, 'dist', 'workflows');
+  const dir = join(repoRoot(), 'dist', 'workflows');
   const h = createHash('sha256');
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.js')).sort()) h.update(f).update(readFileSync(join(dir, f)));
-  h.update(readFileSync(join(REPO_ROOT, 'node_modules', '@temporalio', 'workflow', 'package.json')));
-  const cacheDir = join(REPO_ROOT, 'dist', '.workflow-bundles');
+  h.update(readFileSync(join(repoRoot(), 'node_modules', '@temporalio', 'workflow', 'package.json')));
+  const cacheDir = join(repoRoot(), 'dist', '.workflow-bundles');
   const codePath = join(cacheDir, `${h.digest('hex').slice(0, 16)}.js`);
   if (!existsSync(codePath)) {
     const { code } = await bundleWorkflowCode({ workflowsPath: src, logger: new DefaultLogger('WARN') });
@@ -89,8 +77,8 @@ export async function workflowBundle(): Promise<{ codePath: string }> {
 
 export async function startWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   installRuntime();
-  const inferenceSlots = o.inferenceSlots ?? ENGINE_DEFAULTS.inferenceSlots;
-  const lightSlots = o.lightSlots ?? ENGINE_DEFAULTS.lightSlots;
+  const inferenceSlots = o.inferenceSlots ?? defaultSlots().inference;
+  const lightSlots = o.lightSlots ?? defaultSlots().light;
   const store = new Store(o.databaseUrl, { max: Math.min(20, inferenceSlots + lightSlots + 4) });
   await store.migrate();
   const pool = new ComputePool((o.queues.includes('inference') ? inferenceSlots : 0) + (o.queues.includes('light') ? lightSlots : 0));

@@ -20,7 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { InferenceActivities, ItemCtx, LightActivities } from '../activities/types.js';
+import type { InferenceActivities, ItemCtx, LightActivities } from './definitions.js';
 import {
   type ActivityPolicy,
   type ActivityTimeoutsMs,

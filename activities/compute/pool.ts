@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { REPO_ROOT } from '../../core/engine-services/util.js';
+import { repoRoot } from '../../core/paths.js';
 import type { Job, JobError, ThreadMessage } from './jobs.js';
 
 export class JobFailed extends Error {
@@ -23,7 +23,7 @@ export function threadScript(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const sibling = join(here, 'thread.js');
   if (import.meta.url.endsWith('.js') && existsSync(sibling)) return sibling;
-  const dist = join(REPO_ROOT, 'dist', 'activities', 'compute', 'thread.js');
+  const dist = join(repoRoot(), 'dist', 'activities', 'compute', 'thread.js');
   if (!existsSync(dist)) throw new Error(`compute thread ${dist} is missing: run 'npx tsc -p .' first`);
   return dist;
 }

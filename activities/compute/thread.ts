@@ -3,22 +3,26 @@
 import { parentPort } from 'node:worker_threads';
 import { isInputError } from '../../core/errors.js';
 import type { Job, ThreadMessage } from './jobs.js';
-import * as science from './science.js';
+import { potentialFor, trajectoryPotentialFor } from '../../pipeline/potentials.js';
+import * as steps from '../../pipeline/steps.js';
 
 async function run(job: Job, checkpoint: (s: unknown) => void): Promise<unknown> {
   switch (job.kind) {
     case 'validate':
-      return science.validateStep(job.structure, job.model, job.params);
-    case 'relax':
-      return science.relaxStep(job.structure, job.model, job.protocol, job.resumeFrom, job.checkpointEvery, checkpoint);
+      return steps.validateStep(job.structure, job.params);
+    case 'relax': {
+      const potential = await potentialFor(job.potential);
+      const trajectory = await trajectoryPotentialFor(job.potential, potential, job.protocol);
+      return steps.relaxStep(job.structure, potential, trajectory, job.protocol, job.resumeFrom, job.checkpointEvery, checkpoint);
+    }
     case 'displace':
-      return science.displaceStep(job.structure, job.params);
+      return steps.displaceStep(job.structure, job.params);
     case 'forces':
-      return science.forcesStep(job.supercell, job.displacements, job.model);
+      return steps.forcesStep(job.supercell, job.displacements, await potentialFor(job.potential));
     case 'phonons':
-      return science.phononStep(job.structure, job.displace, job.forces, job.params);
+      return steps.phononStep(job.structure, job.displace, job.forces, job.params);
     case 'classify':
-      return science.classifyStep(job.phonons, job.preset);
+      return steps.classifyStep(job.phonons, job.preset, job.rules);
     case 'spin': {
       const t0 = Date.now();
       let x = 0;

@@ -3,7 +3,7 @@
 // config sha), every step with its content key, inputs, parameters, model, code, host, timing
 // and whether it was computed or served from the store, and every attempt.
 import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
-import { campaignDirOf, openEnv, pickCampaign } from '../lib/campaign.js';
+import { campaignDirOf, openEnv, pickCampaign } from '../../engine/campaign.js';
 
 export const summary = 'print the provenance chain of a structure (by hash, name, path or item id)';
 

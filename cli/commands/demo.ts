@@ -3,9 +3,9 @@
 // shipped, otherwise the classical pair potential (said loudly: its labels mean nothing).
 import { join } from 'node:path';
 import { exampleStructures, writeExamples } from '../../examples/structures.js';
-import { loadModel } from '../../activities/compute/science.js';
+import { potentialFor } from '../../pipeline/potentials.js';
 import { type Parsed, parseArgs, str } from '../lib/args.js';
-import { campaignDirOf, openEnv } from '../lib/campaign.js';
+import { campaignDirOf, openEnv } from '../../engine/campaign.js';
 import { run as runCampaign } from './run.js';
 
 export const summary = 'run a real campaign over built-in example crystals (Si, NaCl, MgO, CaTiO3, ...)';
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   let model = str(a, 'model');
   if (!model) {
     try {
-      await loadModel('chgnet-0.3.0');
+      await potentialFor({ model: 'chgnet-0.3.0', threads: 1 });
       model = 'chgnet-0.3.0';
     } catch (e) {
       model = 'lennard-jones';

@@ -2,7 +2,7 @@
 // columns (model + checkpoint sha256, code sha, config sha, step keys), streamed in pages.
 import { createWriteStream } from 'node:fs';
 import { type Parsed, parseArgs, str } from '../lib/args.js';
-import { campaignDirOf, openEnv, pickCampaign } from '../lib/campaign.js';
+import { campaignDirOf, openEnv, pickCampaign } from '../../engine/campaign.js';
 
 export const summary = 'export one row per structure with provenance columns (csv or jsonl)';
 

@@ -9,9 +9,6 @@ import { PHONON_CONFIG } from '../../config/phonon.js';
 import { SoftmodeInputError } from '../../core/errors.js';
 import { type Mat3 } from '../../core/math/linalg.js';
 import {
-  chooseSupercell,
-  generateDisplacements,
-  makeSupercell,
   postProcess,
   STABILITY_PRESETS,
   type DisplacementForces,
@@ -19,10 +16,7 @@ import {
   type StabilityPreset,
   type SupercellRule,
 } from '../../core/phonon/index.js';
-import { displacedSupercell } from '../../core/phonon/displaced.js';
-import { loadPotential, loadTrajectoryPotential } from '../../core/potential/index.js';
-import type { Potential } from '../../core/potential/types.js';
-import { relax } from '../../core/relax/relax.js';
+import { buildSettings, disposePotentials, displaceStep, forcesStep, fromJson, potentialFor, potentialRefOf, relaxStep, toJson, trajectoryPotentialFor } from '../../pipeline/index.js';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../../config/relax.js';
 import {
   formatBandYaml,
@@ -116,26 +110,26 @@ interface ModelForces {
   sets: DisplacementForces[];
 }
 
-/** The one-process path: (relax →) supercell → displacements → forces from a potential. */
+/** The one-process path, through the pipeline's steps: (relax →) supercell → displacements → forces. */
 async function forcesFromModel(
   input: Structure,
   model: string,
   o: { relax: string; trajectoryPrecision?: 'float32' | 'float64'; matrix?: readonly (readonly number[])[]; supercellRule: string; threads: number; log: (line: string) => void },
 ): Promise<ModelForces> {
-  const potential = await loadPotential(model, { threads: o.threads });
-  let trajectory: Potential | null = null;
+  const spec = { model, threads: o.threads };
   try {
-    let unitcell = input;
+    const potential = await potentialFor(spec);
+    let unitcell = toJson(input);
     if (o.relax !== 'none') {
       const named = RELAX_PROTOCOLS[o.relax];
       if (!named) throw new SoftmodeInputError('invalid_argument', `unknown relaxation protocol '${o.relax}' (${Object.keys(RELAX_PROTOCOLS).join(', ')}, none)`);
       const protocol = o.trajectoryPrecision ? withTrajectoryPrecision(named, o.trajectoryPrecision) : named;
-      trajectory = await loadTrajectoryPotential(potential, protocol);
-      const r = await relax(unitcell, potential, protocol, trajectory ? { trajectoryPotential: trajectory } : {});
+      const trajectory = await trajectoryPotentialFor(spec, potential, protocol);
+      const r = await relaxStep(unitcell, potential, trajectory, protocol, null, Number.MAX_SAFE_INTEGER, () => undefined);
       o.log(
-        `relax (${o.relax}, ${potential.identity.model}, ${r.trajectoryPrecision} trajectory): ${r.verdict}${r.reason ? ` (${r.reason})` : ''}, ${r.steps.total} steps, max force ${r.maxForce.toExponential(3)} eV/Å, ${r.energyPerAtom.toFixed(6)} eV/atom`,
+        `relax (${o.relax}, ${potential.identity.model}, ${r.trajectoryPrecision} trajectory): ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.steps} steps, max force ${(r.maxForce ?? NaN).toExponential(3)} eV/Å, ${((r.energy ?? NaN) / r.structure.numbers.length).toFixed(6)} eV/atom`,
       );
-      if (r.verdict !== 'converged') o.log('warning: phonons of an unconverged relaxation (PhononBench counts it as unstable)');
+      if (!r.usable) o.log('warning: phonons of an unconverged relaxation (PhononBench counts it as unstable)');
       unitcell = r.structure;
     }
     let rule: SupercellRule;
@@ -143,20 +137,18 @@ async function forcesFromModel(
     else if (o.supercellRule === 'phononbench') rule = { kind: 'phononbench' };
     else if (o.supercellRule === 'min-length') rule = { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
     else throw new SoftmodeInputError('invalid_argument', `--supercell must be phononbench or min-length (got '${o.supercellRule}')`);
-    const choice = chooseSupercell(unitcell, rule);
-    const supercell = makeSupercell(unitcell, choice.matrix, PHONON_CONFIG.symprec);
-    const displacements = generateDisplacements(supercell);
-    const results = await potential.evaluate(displacements.map((d) => displacedSupercell(supercell.structure, d)));
-    o.log(`forces: ${displacements.length} displaced supercells of ${supercell.structure.numbers.length} atoms (${potential.identity.model})`);
+    const settings = buildSettings({ potential: potentialRefOf(potential), preset: 'full-bz', relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: rule });
+    const disp = displaceStep(unitcell, settings.displace);
+    const f = await forcesStep(disp.supercell, disp.displacements, potential);
+    o.log(`forces: ${disp.displacements.length} displaced supercells of ${disp.supercell.numbers.length} atoms (${potential.identity.model})`);
     return {
-      unitcell,
-      supercell: supercell.structure,
-      supercellMatrix: choice.matrix,
-      sets: displacements.map((d, i) => ({ ...d, forces: results[i]!.forces })),
+      unitcell: fromJson(unitcell),
+      supercell: fromJson(disp.supercell),
+      supercellMatrix: disp.supercellMatrix,
+      sets: disp.displacements.map((d, i) => ({ atom: d.atom, displacement: [d.displacement[0]!, d.displacement[1]!, d.displacement[2]!], forces: f.forces[i]!.map((v) => [v[0]!, v[1]!, v[2]!]) })),
     };
   } finally {
-    await potential.dispose?.();
-    await trajectory?.dispose?.();
+    await disposePotentials();
   }
 }
 

@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RELAX_PROTOCOLS, type RelaxProtocol, withTrajectoryPrecision } from '../../config/relax.js';
 import { SoftmodeInputError } from '../../core/errors.js';
-import { PairPotential } from '../../core/potential/pair.js';
+import { disposePotentials, potentialFor, trajectoryPotentialFor } from '../../pipeline/potentials.js';
 import type { Potential } from '../../core/potential/types.js';
 import { type RelaxResult, relax } from '../../core/relax/relax.js';
 import { readStructureFile, writeCif, writePoscar } from '../../core/structure/io/index.js';
@@ -34,28 +34,11 @@ interface Loaded {
   trajectory: Potential | null;
 }
 
-/** Load a potential by name: the pair potentials here, ML models through core/potential/index.js. */
+/** The potential and, when the protocol walks its trajectory in another precision, that one too. */
 async function loadModel(name: string, threads: number, protocol: Readonly<RelaxProtocol>): Promise<Loaded> {
-  if (name === 'lennard-jones' || name === 'morse') return { potential: new PairPotential(name), trajectory: null };
-  // The ML potential loader is another part of the engine; import it lazily so this command
-  // works (for the pair potentials) even where that module is absent.
-  const spec = '../../core/potential/index.js';
-  let mod: {
-    loadPotential?: (n: string, o?: { threads: number }) => Promise<Potential> | Potential;
-    loadTrajectoryPotential?: (p: Potential, protocol: Readonly<RelaxProtocol>) => Promise<Potential | null>;
-  };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    throw new SoftmodeInputError(
-      'invalid_argument',
-      `model '${name}' needs the ML potential loader (core/potential/index.js), which is not available: ${String(e)}; use --model lennard-jones or morse`,
-    );
-  }
-  if (typeof mod.loadPotential !== 'function' || typeof mod.loadTrajectoryPotential !== 'function')
-    throw new SoftmodeInputError('invalid_argument', `core/potential/index.js lacks loadPotential() or loadTrajectoryPotential(); cannot load model '${name}'`);
-  const potential = await mod.loadPotential(name, { threads });
-  return { potential, trajectory: await mod.loadTrajectoryPotential(potential, protocol) };
+  const spec = { model: name, threads };
+  const potential = await potentialFor(spec);
+  return { potential, trajectory: await trajectoryPotentialFor(spec, potential, protocol) };
 }
 
 function lengths(s: Structure): string {
@@ -126,8 +109,7 @@ export async function run(argv: string[]): Promise<number> {
       if (!values.json) console.log(line(name, result, seconds));
     }
   } finally {
-    await potential.dispose?.();
-    await trajectory?.dispose?.();
+    await disposePotentials();
   }
   if (values.json) console.log(JSON.stringify(results, null, 2));
   if (out) {

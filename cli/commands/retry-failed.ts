@@ -2,7 +2,7 @@
 // (new workflow ids); their attempt history and stored step results stay, so completed steps are
 // served from the store and only what failed is computed again.
 import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
-import { campaignDirOf, openEnv, pickCampaign, startCampaignWorkflows } from '../lib/campaign.js';
+import { campaignDirOf, openEnv, pickCampaign, startCampaignWorkflows } from '../../engine/campaign.js';
 
 export const summary = 'put failed structures back in the queue (keeps attempt history)';
 

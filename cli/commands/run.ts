@@ -3,12 +3,12 @@
 // in-process workers, shows progress. Ctrl-C (or a kill) is safe: running it again resumes.
 import { ENGINE_DEFAULTS, defaultPolicy } from '../../config/engine.js';
 import { SoftmodeInputError } from '../../core/errors.js';
-import type { CampaignSettings } from '../../activities/settings.js';
+import type { CampaignSettings } from '../../pipeline/settings.js';
 import { type Parsed, bool, int, parseArgs, str, trajectoryPrecisionOption } from '../lib/args.js';
-import { awaitCampaignParents, campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../lib/campaign.js';
-import { collectFiles, ingest } from '../lib/ingest.js';
+import { awaitCampaignParents, campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
+import { collectFiles, ingest } from '../../engine/ingest.js';
 import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
-import { WorkerSupervisor } from '../lib/supervisor.js';
+import { WorkerSupervisor } from '../../engine/supervisor.js';
 
 export const summary = 'run a durable stability campaign over structure files (resumable; embedded services)';
 

@@ -1,6 +1,6 @@
 // softmode status: every campaign of a campaign directory (or one), from the provenance store.
 import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
-import { campaignDirOf, openEnv } from '../lib/campaign.js';
+import { campaignDirOf, openEnv } from '../../engine/campaign.js';
 import { progressLine, stabilityLine } from '../lib/progress.js';
 
 export const summary = 'show campaign progress, error classes and provenance counts';

@@ -2,8 +2,8 @@
 // anywhere: connects to TEMPORAL_ADDRESS and DATABASE_URL (or, without them, to the embedded
 // services of --campaign-dir, starting them if needed). Many can run on many nodes.
 import { type Parsed, int, parseArgs, str } from '../lib/args.js';
-import { campaignDirOf, openEnv } from '../lib/campaign.js';
-import { WorkerSupervisor } from '../lib/supervisor.js';
+import { campaignDirOf, openEnv } from '../../engine/campaign.js';
+import { WorkerSupervisor } from '../../engine/supervisor.js';
 import type { QueueName } from '../../workers/index.js';
 
 export const summary = 'run workers for the inference and/or light task queues (TEMPORAL_ADDRESS, DATABASE_URL)';

@@ -1,6 +1,6 @@
 // pause / resume / cancel: a signal to every partition parent plus the campaign's status row.
 import { type Parsed, parseArgs, str } from './args.js';
-import { campaignDirOf, openEnv, pickCampaign, signalCampaign } from './campaign.js';
+import { campaignDirOf, openEnv, pickCampaign, signalCampaign } from '../../engine/campaign.js';
 
 export async function control(cmd: 'pause' | 'resume' | 'cancel', argv: string[], extra?: (a: Parsed) => unknown[]): Promise<number> {
   let a: Parsed;

@@ -1,7 +1,7 @@
 // The progress line: done / failed / rejected, rate, ETA, and the running stability rate with
 // its 95 % Wilson interval.
 import type { Progress } from '../../store/index.js';
-import { wilson } from './campaign.js';
+import { wilson } from '../../engine/campaign.js';
 
 function dur(s: number): string {
   if (!Number.isFinite(s)) return '--';

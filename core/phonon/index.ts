@@ -177,6 +177,8 @@ export interface PostProcessOptions {
   bandPathOptions?: BandPathOptions;
   /** mesh divisions, 'default' (physics.md §4 density) or false */
   mesh?: readonly number[] | 'default' | false;
+  /** density of the 'default' mesh: N_i = max(1, rint(meshLength·|b_i|)) (default config) */
+  meshLength?: number;
   presets?: readonly StabilityPreset[];
   thermal?: ThermalOptions | false;
 }
@@ -260,7 +262,7 @@ export function postProcess(input: PostProcessInput): PostProcessResult {
   let mesh: PostProcessResult['mesh'] = null;
   const meshOpt = opts.mesh ?? 'default';
   if (meshOpt !== false) {
-    const divisions = meshOpt === 'default' ? defaultMesh(model.primitive.lattice) : meshOpt;
+    const divisions = meshOpt === 'default' ? defaultMesh(model.primitive.lattice, opts.meshLength) : meshOpt;
     const m = meshQpoints(divisions, pointGroupRotations(model.primitive, symprec));
     mesh = { mesh: m.mesh, qpoints: m.qpoints, weights: m.weights, frequencies: dm.frequenciesAt(m.qpoints) };
   }

@@ -8,6 +8,21 @@ import type { Vec3 } from '../math/linalg.js';
 export type StabilityPreset = 'phononbench' | 'loew' | 'mattersim' | 'full-bz';
 export const STABILITY_PRESETS: readonly StabilityPreset[] = ['phononbench', 'loew', 'mattersim', 'full-bz'];
 
+/**
+ * Everything a classification reads: the per-preset rules, the acoustic tolerance at Γ and the
+ * THz → K factor. Callers with frozen settings (a campaign) pass theirs; the default is the
+ * current config.
+ */
+export interface StabilityRules {
+  presets: typeof STABILITY_RULES;
+  acousticToleranceTHz: number;
+  thzToKelvin: number;
+}
+
+export function defaultStabilityRules(): StabilityRules {
+  return { presets: STABILITY_RULES, acousticToleranceTHz: PHONON_CONFIG.acousticToleranceTHz, thzToKelvin: PHONON_CONFIG.thzToKelvin };
+}
+
 export type QpointSetName = 'commensurate' | 'band' | 'mesh';
 
 /** Frequencies (THz, ascending per q) at a set of q-points (primitive reciprocal basis). */
@@ -82,7 +97,7 @@ function scan(sets: [QpointSetName, FrequencySet][], exempt: (q: readonly number
   return { min: min as ModeLocation, minNon: minNon as ModeLocation | null, count };
 }
 
-function acousticCheck(spec: PhononSpectrum): StabilityResult['acousticSum'] {
+function acousticCheck(spec: PhononSpectrum, toleranceTHz: number): StabilityResult['acousticSum'] {
   for (const name of ['commensurate', 'mesh', 'band'] as const) {
     const s = spec[name];
     if (!s) continue;
@@ -91,29 +106,29 @@ function acousticCheck(spec: PhononSpectrum): StabilityResult['acousticSum'] {
     const f = Array.from(s.frequencies[k]!);
     const ac = [...f].sort((a, b) => Math.abs(a) - Math.abs(b)).slice(0, 3);
     const maxAbs = Math.max(...ac.map(Math.abs));
-    return { gammaAcousticTHz: ac, maxAbsTHz: maxAbs, ok: maxAbs <= PHONON_CONFIG.acousticToleranceTHz };
+    return { gammaAcousticTHz: ac, maxAbsTHz: maxAbs, ok: maxAbs <= toleranceTHz };
   }
   return null;
 }
 
-function maxFreq(spec: PhononSpectrum): StabilityResult['maxFrequency'] {
+function maxFreq(spec: PhononSpectrum, thzToKelvin: number): StabilityResult['maxFrequency'] {
   const s = spec.commensurate;
   if (!s) return null;
   let mx = -Infinity;
   for (const f of s.frequencies) for (let b = 0; b < f.length; b++) mx = Math.max(mx, f[b]!);
-  return { THz: mx, K: mx * PHONON_CONFIG.thzToKelvin };
+  return { THz: mx, K: mx * thzToKelvin };
 }
 
 /** Indices of the three lowest modes at a Γ point (frequencies ascending → 0, 1, 2). */
 const lowestThree = (band: number): boolean => band < 3;
 
-export function classifyStability(spec: PhononSpectrum, preset: StabilityPreset = 'full-bz'): StabilityResult {
-  const common = { acousticSum: acousticCheck(spec), maxFrequency: maxFreq(spec) };
+export function classifyStability(spec: PhononSpectrum, preset: StabilityPreset = 'full-bz', rules: StabilityRules = defaultStabilityRules()): StabilityResult {
+  const common = { acousticSum: acousticCheck(spec, rules.acousticToleranceTHz), maxFrequency: maxFreq(spec, rules.thzToKelvin) };
   const fmt = (x: number): string => x.toFixed(4);
   switch (preset) {
     case 'phononbench':
     case 'mattersim': {
-      const rule = STABILITY_RULES[preset];
+      const rule = rules.presets[preset];
       const band = need(spec, 'band', preset);
       const r = scan([['band', band]], () => false, (_q, _b, nu) => nu < -rule.thresholdTHz);
       const stable = r.min.frequency >= -rule.thresholdTHz;
@@ -131,9 +146,9 @@ export function classifyStability(spec: PhononSpectrum, preset: StabilityPreset 
       };
     }
     case 'loew': {
-      const rule = STABILITY_RULES.loew;
+      const rule = rules.presets.loew;
       const comm = need(spec, 'commensurate', preset);
-      const K = PHONON_CONFIG.thzToKelvin;
+      const K = rules.thzToKelvin;
       const exempt = (q: readonly number[], b: number, nu: number): boolean => isGamma(q) && lowestThree(b) && nu * K >= -rule.gammaAcousticThresholdK;
       const r = scan([['commensurate', comm]], exempt, (_q, _b, nu) => nu * K < -rule.otherThresholdK);
       // Γ acoustic modes below −35 K are not exempt and count as imaginary
@@ -154,7 +169,7 @@ export function classifyStability(spec: PhononSpectrum, preset: StabilityPreset 
       };
     }
     case 'full-bz': {
-      const rule = STABILITY_RULES['full-bz'];
+      const rule = rules.presets['full-bz'];
       const sets: [QpointSetName, FrequencySet][] = [];
       for (const name of ['commensurate', 'band', 'mesh'] as const) if (spec[name] && spec[name]!.qpoints.length > 0) sets.push([name, spec[name]!]);
       if (sets.length === 0) throw new SoftmodeInputError('invalid_argument', "preset 'full-bz' needs at least one q-point set");

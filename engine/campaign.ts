@@ -1,22 +1,23 @@
-// What the engine commands share: the campaign directory's services, the store, the Temporal
-// client, campaign creation and the campaign parents' start/signal helpers.
+// Campaigns: the campaign directory's services, the store, the Temporal client, campaign
+// creation with its frozen settings, and the campaign parents' start/signal helpers (by the
+// typed references of workflows/definitions.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { ENGINE_DEFAULTS, defaultPolicy } from '../../config/engine.js';
-import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../../config/relax.js';
-import { loadConfigSnapshot } from '../../config/index.js';
-import { SoftmodeInputError } from '../../core/errors.js';
-import { type Services, defaultCampaignDir, ensureServices } from '../../core/engine-services/index.js';
-import { REPO_ROOT } from '../../core/engine-services/util.js';
-import { type SupercellRule } from '../../core/structure/supercell.js';
-import { STABILITY_PRESETS } from '../../core/stability/index.js';
-import { PAIR_MODELS, loadModel, loadTrajectoryModel } from '../../activities/compute/science.js';
-import { type CampaignSettings, buildSettings } from '../../activities/settings.js';
-import { type CampaignRow, Store, sha256Hex } from '../../store/index.js';
-import { codeVersion } from '../../workers/index.js';
-import { type CampaignInput, campaignWorkflowId } from '../../workflows/definitions.js';
-import { PHONON_CONFIG } from '../../config/phonon.js';
+import { ENGINE_DEFAULTS, defaultPolicy } from '../config/engine.js';
+import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
+import { canonicalJson, loadConfigSnapshot } from '../config/index.js';
+import { SoftmodeInputError } from '../core/errors.js';
+import { repoRoot } from '../core/paths.js';
+import { type SupercellRule } from '../core/structure/supercell.js';
+import { STABILITY_PRESETS } from '../core/stability/index.js';
+import { PHONON_CONFIG } from '../config/phonon.js';
+import { potentialFor, trajectoryPotentialFor } from '../pipeline/potentials.js';
+import { type CampaignSettings, buildSettings, potentialRefOf } from '../pipeline/settings.js';
+import { type CampaignRow, Store, sha256Hex } from '../store/index.js';
+import { type CampaignInput, campaignWorkflowId } from '../workflows/definitions.js';
+import { codeVersion } from './code-version.js';
+import { type Services, defaultCampaignDir, ensureServices } from './services/index.js';
 
 export interface Env {
   services: Services;
@@ -86,7 +87,7 @@ export function parseSupercell(v: string | undefined): SupercellRule {
 }
 
 export function modelManifest(model: string): unknown {
-  const p = join(REPO_ROOT, 'models', model, 'manifest.json');
+  const p = join(repoRoot(), 'models', model, 'manifest.json');
   if (!existsSync(p)) return null;
   try {
     return JSON.parse(readFileSync(p, 'utf8'));
@@ -132,32 +133,27 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
   const name = o.name ?? defaultCampaignName(o);
   const existing = await store.getCampaign(name);
   if (existing) return { campaign: existing, created: false };
-  let identity;
+  let potential;
   try {
-    const loaded = await loadModel(o.model);
-    identity = loaded.identity;
+    const spec = { model: o.model, threads: 1 };
+    potential = await potentialFor(spec);
     // the relaxation's trajectory model must load too (workers would fail on every structure)
-    await loadTrajectoryModel(o.model, loaded, protocol);
+    await trajectoryPotentialFor(spec, potential, protocol);
   } catch (e) {
-    const hint = (PAIR_MODELS as readonly string[]).includes(o.model) ? '' : ` (the classical test potential is available as --model lennard-jones)`;
+    const hint = o.model === 'lennard-jones' || o.model === 'morse' ? '' : ` (the classical test potential is available as --model lennard-jones)`;
     throw new SoftmodeInputError('invalid_argument', `cannot load model '${o.model}': ${(e as Error).message}${hint}`);
   }
+  const identity = potential.identity;
   const config = await loadConfigSnapshot();
-  const total = o.inputs.length;
   const partitions = Math.max(1, o.partitions ?? 1);
   const settings = buildSettings({
-    model: o.model,
-    modelSha256: identity.checkpointSha256,
-    modelPrecision: identity.precision,
+    potential: potentialRefOf(potential),
     preset: o.preset,
     relaxProtocol: protocol,
-    checkpointEvery: ENGINE_DEFAULTS.relaxCheckpointEverySteps,
     supercell: parseSupercell(o.supercell),
-    engine: ENGINE_DEFAULTS as typeof ENGINE_DEFAULTS & object,
     policy: o.policy ?? defaultPolicy(),
     config,
   });
-  void total;
   return store.createCampaign({
     name,
     modelName: o.model,
@@ -167,7 +163,9 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
     preset: o.preset,
     codeSha: codeVersion(),
     config: settings,
-    configSha256: config.sha256,
+    // names the whole frozen parameter set (settings embed the config snapshot); nothing in it
+    // depends on the host
+    configSha256: sha256Hex(canonicalJson(settings)),
     windowSize: Math.min(o.window ?? ENGINE_DEFAULTS.windowDefault, ENGINE_DEFAULTS.windowMax),
     partitions,
   });

@@ -2,17 +2,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../../core/paths.js';
 
-export const REPO_ROOT = (() => {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(resolve(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) return process.cwd();
-    d = up;
-  }
-  return d;
-})();
+export const REPO_ROOT = repoRoot();
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

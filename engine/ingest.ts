@@ -4,14 +4,14 @@
 // cannot be read become items rejected at ingest with their typed error code; nothing stops.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { STRUCTURE_DEFAULTS } from '../../config/structure.js';
-import { isInputError } from '../../core/errors.js';
-import { readStructureFile } from '../../core/structure/io/index.js';
-import { reducedFormula, structureHash } from '../../core/structure/hash.js';
-import type { Structure } from '../../core/structure/structure.js';
-import { toJson } from '../../activities/compute/science.js';
-import { canonicalJson } from '../../config/index.js';
-import { type NewItem, type Store, sha256Hex } from '../../store/index.js';
+import { STRUCTURE_DEFAULTS } from '../config/structure.js';
+import { isInputError } from '../core/errors.js';
+import { readStructureFile } from '../core/structure/io/index.js';
+import { reducedFormula, structureHash } from '../core/structure/hash.js';
+import type { Structure } from '../core/structure/structure.js';
+import { toJson } from '../pipeline/structure-json.js';
+import { canonicalJson } from '../config/index.js';
+import { type NewItem, type Store, sha256Hex } from '../store/index.js';
 
 const STRUCTURE_EXT = /\.(cif|mcif|vasp|poscar|contcar|xyz|extxyz|json)$/i;
 

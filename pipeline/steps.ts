@@ -1,40 +1,22 @@
-// The science each step runs, as plain-JSON-in / plain-JSON-out functions. They run inside
-// worker threads (activities/compute/thread.ts) so CPU-heavy JavaScript never blocks the
-// activity worker's event loop (heartbeats, other activities).
-//
-// Each function calls the real core/ implementation. A model whose loader is absent from the
-// build says so with a StepNotAvailable error (a fault, not a result).
-import { displacedSupercell } from '../../core/phonon/displaced.js';
-import { SoftmodeInputError } from '../../core/errors.js';
-import type { Potential } from '../../core/potential/types.js';
-import { pairPotential } from '../../core/potential/pair.js';
-import { type DisplacementForces, STABILITY_PRESETS, type StabilityResult, chooseSupercell, classifyStability, generateDisplacements, makeSupercell, postProcess, type SupercellRule } from '../../core/phonon/index.js';
-import { type RelaxState, relax } from '../../core/relax/index.js';
-import type { RelaxProtocol } from '../../config/relax.js';
-import { reducedFormula } from '../../core/structure/hash.js';
-import { type Structure, makeStructure } from '../../core/structure/structure.js';
-import { assertValidStructure } from '../../core/structure/validate.js';
-import { getSymmetry } from '../../core/symmetry/index.js';
+// The lifecycle steps as typed functions: validate → relax → displace → forces → phonons →
+// classify. Plain JSON in and out (they run in compute threads, and their outputs are stored
+// content-addressed), every parameter an argument: nothing here reads config or loads a model
+// by name, so the caller's resolved settings decide what is computed. Used by the activities
+// (through the compute threads), the one-process path (run-one.ts) and the bench drivers.
+import { displacedSupercell } from '../core/phonon/displaced.js';
+import { SoftmodeInputError } from '../core/errors.js';
+import type { Potential } from '../core/potential/types.js';
+import type { Structure } from '../core/structure/structure.js';
+import { type DisplacementForces, STABILITY_PRESETS, type StabilityResult, chooseSupercell, classifyStability, generateDisplacements, makeSupercell, postProcess, type SupercellRule } from '../core/phonon/index.js';
+import { type RelaxState, relax } from '../core/relax/index.js';
+import type { RelaxProtocol } from '../config/relax.js';
+import type { StabilityRules } from '../core/stability/index.js';
+import { reducedFormula } from '../core/structure/hash.js';
+import { assertValidStructure } from '../core/structure/validate.js';
+import { getSymmetry } from '../core/symmetry/index.js';
+import { type StructureJson, fromJson, toJson } from './structure-json.js';
 
-export interface StructureJson {
-  lattice: number[][];
-  frac: number[][];
-  numbers: number[];
-  name?: string;
-}
-
-export function toJson(s: Structure): StructureJson {
-  return {
-    lattice: s.lattice.map((r) => [...r]),
-    frac: s.frac.map((r) => [...r]),
-    numbers: [...s.numbers],
-    ...(s.name !== undefined ? { name: s.name } : {}),
-  };
-}
-
-export function fromJson(j: StructureJson): Structure {
-  return makeStructure({ lattice: j.lattice, frac: j.frac, numbers: j.numbers, ...(j.name !== undefined ? { name: j.name } : {}) });
-}
+export { type StructureJson, fromJson, toJson } from './structure-json.js';
 
 /** A step whose core/ implementation is absent from this build: a deployment fault, never a result. */
 export class StepNotAvailableError extends Error {
@@ -44,73 +26,6 @@ export class StepNotAvailableError extends Error {
   }
 }
 
-// ------------------------------------------------------------------------------- models
-
-export const PAIR_MODELS = ['lennard-jones', 'morse'] as const;
-
-const potentials = new Map<string, Promise<Potential>>();
-// One intra-op thread per compute thread by default: in the engine the inference slots (one per
-// core) are the parallelism. A one-process caller (bench drivers) may give its one model all cores,
-// or (comparisons only) another precision than the configured one.
-interface ModelRunOptions {
-  threads: number;
-  precision?: 'float32' | 'float64';
-}
-let modelOptions: ModelRunOptions = { threads: 1 };
-
-/** onnxruntime threads (and precision) for the models this thread loads from now on. */
-export function setModelOptions(o: ModelRunOptions): void {
-  if (!Number.isInteger(o.threads) || o.threads < 1) throw new Error(`threads must be a positive integer, got ${o.threads}`);
-  modelOptions = { ...o };
-}
-
-/**
- * Load (once per thread and option set) the potential a campaign names; `precision` overrides
- * the configured one (a relaxation protocol's trajectory precision).
- */
-export function loadModel(name: string, precision?: 'float32' | 'float64'): Promise<Potential> {
-  const o: ModelRunOptions = precision ? { ...modelOptions, precision } : modelOptions;
-  const key = `${name}#${o.threads}#${o.precision ?? ''}`;
-  let p = potentials.get(key);
-  if (!p) {
-    p = loadModelUncached(name, o);
-    potentials.set(key, p);
-    p.catch(() => potentials.delete(key));
-  }
-  return p;
-}
-
-/**
- * The same model in a relaxation protocol's trajectory precision, when that differs from the
- * loaded model's (pair potentials have one precision): null means `loaded` walks the trajectory.
- */
-export async function loadTrajectoryModel(name: string, loaded: Potential, protocol: Pick<RelaxProtocol, 'trajectoryPrecision'>): Promise<Potential | null> {
-  const want = protocol.trajectoryPrecision;
-  if (!want || want === loaded.identity.precision || (PAIR_MODELS as readonly string[]).includes(name)) return null;
-  return loadModel(name, want);
-}
-
-async function loadModelUncached(name: string, o: ModelRunOptions): Promise<Potential> {
-  if (name === 'lennard-jones' || name === 'morse') return pairPotential(name);
-  // ML models (CHGNet ONNX) through core/potential/index.ts loadPotential, imported lazily so
-  // that the classical potentials work in builds without onnxruntime.
-  const mod = await optionalImport<{ loadPotential?: (name: string, opts?: Record<string, unknown>) => Promise<Potential> }>('../../core/potential/index.js');
-  if (!mod?.loadPotential) throw new StepNotAvailableError(`model '${name}' (core/potential/index.ts loadPotential)`);
-  return mod.loadPotential(name, { threads: o.threads, ...(o.precision ? { precision: o.precision } : {}) });
-}
-
-async function optionalImport<T>(rel: string): Promise<T | undefined> {
-  try {
-    return (await import(new URL(rel, import.meta.url).href)) as T;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
-
-// ------------------------------------------------------------------------------- steps
-
 export interface ValidateOut {
   formula: string;
   natoms: number;
@@ -119,11 +34,19 @@ export interface ValidateOut {
   warnings: string[];
 }
 
-export async function validateStep(structure: StructureJson, model: string, params: { symprec: number }): Promise<ValidateOut> {
+export interface ValidateParams {
+  /** moyo tolerance for the reported space group, Å */
+  symprec: number;
+  /** the validation limits' version (config/validation.ts, read by core/structure/validate) */
+  validationVersion: string;
+  /** atomic numbers the campaign's potential handles (from its manifest); null = all */
+  supportedElements: number[] | null;
+}
+
+export function validateStep(structure: StructureJson, params: ValidateParams): ValidateOut {
   const s = fromJson(structure);
-  const pot = await loadModel(model);
   // typed SoftmodeInputError on failure: the activity turns it into a non-retryable rejection
-  const warnings = assertValidStructure(s, pot.supportedElements ? { supportedElements: pot.supportedElements } : {});
+  const warnings = assertValidStructure(s, params.supportedElements ? { supportedElements: new Set(params.supportedElements) } : {});
   const sym = getSymmetry(s, params.symprec);
   return { formula: reducedFormula(s.numbers), natoms: s.numbers.length, spacegroup: sym.number, spacegroupSymbol: sym.symbol, warnings };
 }
@@ -181,16 +104,16 @@ class TimedPotential implements Potential {
 
 export async function relaxStep(
   structure: StructureJson,
-  model: string,
+  potential: Potential,
+  /** the same model in the protocol's trajectory precision; null = `potential` walks the trajectory */
+  trajectoryPotential: Potential | null,
   protocol: RelaxProtocol,
   resumeFrom: unknown,
   checkpointEvery: number,
   onCheckpoint: (state: unknown) => void,
 ): Promise<RelaxOut> {
-  const loaded = await loadModel(model);
-  const pot = new TimedPotential(loaded);
-  const trajectoryModel = await loadTrajectoryModel(model, loaded, protocol);
-  const trajectory = trajectoryModel ? new TimedPotential(trajectoryModel) : null;
+  const pot = new TimedPotential(potential);
+  const trajectory = trajectoryPotential ? new TimedPotential(trajectoryPotential) : null;
   const s = fromJson(structure);
   const resume = resumeFrom ? (resumeFrom as RelaxState) : undefined;
   const r = await relax(s, pot, protocol, {
@@ -257,8 +180,7 @@ export interface ForcesOut {
 }
 
 /** Forces of displaced supercells (one potential call for the whole batch). */
-export async function forcesStep(supercell: StructureJson, displacements: { atom: number; displacement: number[] }[], model: string): Promise<ForcesOut> {
-  const pot = await loadModel(model);
+export async function forcesStep(supercell: StructureJson, displacements: { atom: number; displacement: number[] }[], pot: Potential): Promise<ForcesOut> {
   const base = fromJson(supercell);
   const structures = displacements.map((d) => displacedSupercell(base, d));
   const t0 = performance.now();
@@ -288,9 +210,18 @@ const arr = (f: ArrayLike<number>): number[] => Array.from(f);
 
 /** Force constants, dynamical matrix and frequencies on commensurate q, band path and mesh. */
 export interface PhononParams {
+  /** supercell symmetry, atom mapping and shortest vectors, Å */
   symprec: number;
   removeDrift: boolean;
   symmetrizeLevel: number;
+  /** √(eV/Å²/AMU) → THz */
+  frequencyFactor: number;
+  /** Γ-centred mesh density (physics.md §4) */
+  meshLength: number;
+  /** HPKOT band path sampling */
+  bandPath: { pointsOnLongestSegment: number; withTimeReversal: boolean; phononbenchCompat: boolean };
+  /** config versions of the defaults core/ still reads itself (tolerances of the band path) */
+  versions: { phonon: string; bandPath: string };
 }
 
 export function phononStep(unitCell: StructureJson, disp: DisplaceOut, forces: number[][][], params: PhononParams): PhononOut {
@@ -304,8 +235,9 @@ export function phononStep(unitCell: StructureJson, disp: DisplaceOut, forces: n
     symprec: params.symprec,
     removeDrift: params.removeDrift,
     symmetrizeLevel: params.symmetrizeLevel,
+    frequencyFactor: params.frequencyFactor,
     // classification is its own step (a rule change must not recompute phonons)
-    options: { band: 'auto', mesh: 'default', presets: [], thermal: false },
+    options: { band: 'auto', bandPathOptions: params.bandPath, mesh: 'default', meshLength: params.meshLength, presets: [], thermal: false },
   });
   const band = r.band
     ? {
@@ -343,7 +275,7 @@ export interface ClassifyOut {
 }
 
 /** Labels under every preset from stored spectra; the campaign's preset gives `label`. */
-export function classifyStep(ph: PhononOut, preset: string): ClassifyOut {
+export function classifyStep(ph: PhononOut, preset: string, rules: StabilityRules): ClassifyOut {
   if (!(STABILITY_PRESETS as readonly string[]).includes(preset)) throw new SoftmodeInputError('invalid_argument', `unknown stability preset '${preset}' (${STABILITY_PRESETS.join(', ')})`);
   const spectrum = {
     commensurate: ph.commensurate,
@@ -354,7 +286,7 @@ export function classifyStep(ph: PhononOut, preset: string): ClassifyOut {
   const unclassified: Record<string, string> = {};
   for (const p of STABILITY_PRESETS) {
     try {
-      results[p] = classifyStability(spectrum, p);
+      results[p] = classifyStability(spectrum, p, rules);
     } catch (e) {
       if (!(e instanceof SoftmodeInputError)) throw e;
       unclassified[p] = e.message;
