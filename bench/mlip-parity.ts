@@ -15,7 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OnnxPotential, repoRoot } from '../core/potential/onnx-potential.js';
+import { type OnnxPotential, resolvePotential } from '../core/potential/index.js';
+import { repoRoot } from '../core/paths.js';
 import type { PotentialResult } from '../core/potential/types.js';
 import { readStructureFile } from '../core/structure/io/index.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
 
   const results: Record<string, { onnx: PotentialResult[]; seconds: number }> = {};
   for (const precision of ['float64', 'float32'] as const) {
-    const pot = await OnnxPotential.load('chgnet-0.3.0', { precision, threads });
+    const pot = (await resolvePotential('chgnet-0.3.0', { precision, threads })) as OnnxPotential;
     const t0 = performance.now();
     const onnx = await pot.evaluate(structures);
     results[precision] = { onnx, seconds: (performance.now() - t0) / 1000 };

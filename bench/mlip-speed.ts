@@ -18,7 +18,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { OnnxPotential, repoRoot } from '../core/potential/onnx-potential.js';
+import { type OnnxPotential, resolvePotential } from '../core/potential/index.js';
+import { repoRoot } from '../core/paths.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 
 const root = repoRoot();
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   const cases: Record<string, unknown>[] = [];
   for (const precision of ['float32', 'float64'] as const)
     for (const threads of threadList) {
-      const pot = await OnnxPotential.load('chgnet-0.3.0', { precision, threads });
+      const pot = (await resolvePotential('chgnet-0.3.0', { precision, threads })) as OnnxPotential;
       for (const c of specs.filter((x) => x.threads === threads)) {
         const onnxMs = await timeIt(() => pot.evaluate(c.structures), c.reps);
         const graphs = pot.buildGraphs(c.structures);
@@ -138,8 +139,8 @@ async function main(): Promise<void> {
           onnx_run_ms: runMs,
           torch_forward_ms: t.forward_ms,
           ratio_model_only: t.forward_ms / runMs,
-          edges: graphs.reduce((a, g) => a + g.edgeCenter.length, 0),
-          triplets: graphs.reduce((a, g) => a + ('triplets' in g ? g.triplets.length / 5 : g.threeBody.length / 2), 0),
+          edges: graphs.reduce((a, g) => a + pot.strategy.sizeOf(g).edges, 0),
+          triplets: graphs.reduce((a, g) => a + pot.strategy.sizeOf(g).triplets, 0),
         };
         cases.push(row);
         console.log(JSON.stringify(row));

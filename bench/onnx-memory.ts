@@ -21,7 +21,7 @@ import { PHONON_CONFIG } from '../config/phonon.js';
 import { ONNX_POTENTIAL_DEFAULTS } from '../config/potential.js';
 import { displacedSupercell } from '../core/phonon/displaced.js';
 import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
-import { loadPotential } from '../core/potential/index.js';
+import { resolvePotential } from '../core/potential/index.js';
 import { readPoscar, readStructureFile } from '../core/structure/io/index.js';
 import type { Structure } from '../core/structure/structure.js';
 import { primitiveByMatrix, supercellOnPrimitive } from './compare-dft.js';
@@ -90,7 +90,7 @@ function displacedSet(input: Input): { id: string; structures: Structure[] }[] {
 }
 
 async function child(setting: Setting, input: Input, precision: 'float32' | 'float64'): Promise<void> {
-  const pot = await loadPotential('chgnet-0.3.0', { threads: 1, precision, cpuMemArena: setting.cpuMemArena, maxAtomsPerRun: setting.maxAtomsPerRun, maxEdgesPerRun: setting.maxEdgesPerRun, maxTripletsPerRun: setting.maxTripletsPerRun });
+  const pot = await resolvePotential('chgnet-0.3.0', { threads: 1, precision, cpuMemArena: setting.cpuMemArena, maxAtomsPerRun: setting.maxAtomsPerRun, maxEdgesPerRun: setting.maxEdgesPerRun, maxTripletsPerRun: setting.maxTripletsPerRun });
   const sets = displacedSet(input);
   const perMaterial: { id: string; structures: number; atoms: number; ms: number; rss_after_mb: number }[] = [];
   const baseline = vm('VmRSS');

@@ -25,7 +25,7 @@ export type OnnxPrecision = 'float32' | 'float64';
 
 export interface OnnxPotentialParams {
   version: string;
-  /** the model `loadPotential()` gives when no name is asked for */
+  /** the model `resolvePotential()` gives when no name is asked for */
   defaultModel: string;
   /**
    * float64 by default: the float32 graph's forces carry ~1e-5..1e-4 eV/Å of rounding noise

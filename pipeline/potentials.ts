@@ -4,7 +4,7 @@
 // campaign's frozen settings decide which graph its workers run.
 import type { OnnxPrecision as Precision } from '../config/potential.js';
 import type { RelaxProtocol } from '../config/relax.js';
-import { ModelIntegrityError, loadPotential, loadTrajectoryPotential } from '../core/potential/index.js';
+import { ModelIntegrityError, resolvePotential, resolveTrajectoryPotential } from '../core/potential/index.js';
 import type { Potential } from '../core/potential/types.js';
 
 export interface PotentialSpec {
@@ -29,7 +29,7 @@ export function potentialFor(spec: PotentialSpec): Promise<Potential> {
   const key = keyOf(spec);
   let p = loaded.get(key);
   if (!p) {
-    p = loadPotential(spec.model, { threads: spec.threads, ...(spec.precision ? { precision: spec.precision } : {}) }).then((pot) => {
+    p = resolvePotential(spec.model, { threads: spec.threads, ...(spec.precision ? { precision: spec.precision } : {}) }).then((pot) => {
       const want = spec.expectCheckpointSha256;
       if (want && pot.identity.checkpointSha256 !== want)
         throw new ModelIntegrityError('model_checksum_mismatch', `model '${spec.model}' here has checkpoint ${pot.identity.checkpointSha256.slice(0, 12)}…, the settings name ${want.slice(0, 12)}…: this process would not compute what the step key says`);
@@ -51,7 +51,7 @@ export async function trajectoryPotentialFor(spec: PotentialSpec, potential: Pot
   const key = `${keyOf(spec)}#trajectory-${want}`;
   let p = loaded.get(key) as Promise<Potential | null> | undefined;
   if (!p) {
-    p = loadTrajectoryPotential(potential, protocol);
+    p = resolveTrajectoryPotential(potential, want);
     loaded.set(key, p as Promise<Potential>);
     p.catch(() => loaded.delete(key));
   }

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SoftmodeInputError } from '../core/errors.js';
 import { buildChgnetGraph } from '../core/potential/graph-chgnet.js';
 import { MATTERSIM_PROTOCOL, PHONONBENCH_PROTOCOL, withTrajectoryPrecision } from '../config/relax.js';
-import { loadPotential, loadTrajectoryPotential } from '../core/potential/index.js';
+import { resolvePotential as loadPotential, resolveTrajectoryPotential } from '../core/potential/index.js';
+
+const loadTrajectoryPotential = (p: Parameters<typeof resolveTrajectoryPotential>[0], protocol: { trajectoryPrecision?: 'float32' | 'float64' | null }) => resolveTrajectoryPotential(p, protocol.trajectoryPrecision);
 import { relax } from '../core/relax/relax.js';
 import { ModelIntegrityError, OnnxPotential } from '../core/potential/onnx-potential.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
@@ -95,7 +97,7 @@ describe('CHGNet 0.3.0 ONNX vs PyTorch CHGNet', () => {
   });
 
   it('identity names the model, the checkpoint and the precision', () => {
-    expect(p64.identity).toEqual({ model: 'chgnet-0.3.0', checkpointSha256: fixture.checkpoint_sha256, precision: 'float64' });
+    expect(p64.identity).toEqual({ model: 'chgnet-0.3.0', checkpointSha256: fixture.checkpoint_sha256, architecture: 'chgnet', precision: 'float64' });
     expect(p32.identity.precision).toBe('float32');
     expect(p64.supportedElements.has(1) && p64.supportedElements.has(94) && !p64.supportedElements.has(95)).toBe(true);
   });

@@ -1,130 +1,33 @@
-// An exported ML potential (CHGNet 0.3.0) run by onnxruntime-node on the CPU.
+// An exported ML potential (CHGNet 0.3.0, MatterSim's M3GNet) run by onnxruntime-node on the CPU.
 //
-// The ONNX graph (models/<name>/model*.onnx, produced by tools/export) takes CHGNet's crystal
+// The ONNX graph (models/<name>/model*.onnx, produced by tools/export) takes the model's crystal
 // graph and returns energy, forces = −∂E/∂r and stress = (1/|V|)·∂E/∂ε, all computed inside the
-// graph. Here: find and verify the model file (sha256 against its manifest), build the graphs
-// (graph-chgnet.ts), pack many structures into one run, and unpack the results.
+// graph. Here: find and verify the model file (sha256 against its manifest), look up the
+// strategy for the manifest's `architecture` (architectures.ts: graph builder, batch packer,
+// feeds), pack many structures into one run, and unpack the results.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { CHGNET_GRAPH, ONNX_POTENTIAL_DEFAULTS, type OnnxPotentialParams, type OnnxPrecision } from '../../config/potential.js';
+import { ONNX_POTENTIAL_DEFAULTS, type OnnxPotentialParams, type OnnxPrecision } from '../../config/potential.js';
 import { SoftmodeInputError } from '../errors.js';
 import type { Mat3, Vec3 } from '../math/linalg.js';
 import type { Structure } from '../structure/structure.js';
-import { batchChgnetGraphs, buildChgnetGraph, type ChgnetBatch, type ChgnetGraph } from './graph-chgnet.js';
-import { batchM3gnetGraphs, buildM3gnetGraph, type M3gnetBatch, type M3gnetGraph } from './graph-m3gnet.js';
+import { architectureStrategy } from './architectures.js';
+import { readManifest, repoRoot, type OnnxModelManifest } from './manifest.js';
+import { ModelIntegrityError } from './model-error.js';
+import type { ModelArchitecture, ModelBatch, ModelGraph } from './strategy.js';
 import type { Potential, PotentialIdentity, PotentialResult } from './types.js';
 
-export type ModelErrorCode = 'model_not_found' | 'model_manifest_invalid' | 'model_checksum_mismatch' | 'model_output_invalid';
-
-/** The model files are missing, inconsistent or corrupt: a deployment fault, not bad input. */
-export class ModelIntegrityError extends Error {
-  readonly code: ModelErrorCode;
-  readonly detail: Record<string, unknown> | undefined;
-  constructor(code: ModelErrorCode, message: string, detail?: Record<string, unknown>) {
-    super(message);
-    this.name = 'ModelIntegrityError';
-    this.code = code;
-    this.detail = detail;
-  }
-}
-
-/** The parts of models/<name>/manifest.json this loader relies on. */
-export interface OnnxModelManifest {
-  name: string;
-  version: string;
-  source: { checkpoint_sha256: string; [k: string]: unknown };
-  files: Partial<Record<OnnxPrecision, { path: string; sha256: string; bytes?: number }>>;
-  /** CHGNet: atom_graph + bond_graph; MatterSim (M3GNet): atom_graph + three_body */
-  cutoffs_A: { atom_graph: number; bond_graph?: number; three_body?: number };
-  supported_atomic_numbers: [number, number];
-  [k: string]: unknown;
-}
+export { ModelIntegrityError, type ModelErrorCode } from './model-error.js';
+export { readManifest, repoRoot, sha256File, type OnnxModelManifest } from './manifest.js';
+export type { ModelArchitecture, ModelBatch, ModelGraph } from './strategy.js';
 
 export interface OnnxPotentialOptions extends Partial<Omit<OnnxPotentialParams, 'version' | 'defaultModel' | 'modelsDir'>> {
   /** folder holding manifest.json and the model files (default: <repo>/models/<name>) */
   modelDir?: string;
   /** shorthand for intraOpNumThreads */
   threads?: number;
-}
-
-/** The repository root: the nearest ancestor of this file with the models folder. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let k = 0; k < 8; k++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, ONNX_POTENTIAL_DEFAULTS.modelsDir))) return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  throw new ModelIntegrityError('model_not_found', `no '${ONNX_POTENTIAL_DEFAULTS.modelsDir}' folder above ${fileURLToPath(import.meta.url)}`);
-}
-
-export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-/** Read and check a model folder's manifest (shape only; checksums are checked at load). */
-export function readManifest(modelDir: string): OnnxModelManifest {
-  const path = join(modelDir, 'manifest.json');
-  if (!existsSync(path)) throw new ModelIntegrityError('model_not_found', `no manifest at ${path}`);
-  let m: OnnxModelManifest;
-  try {
-    m = JSON.parse(readFileSync(path, 'utf8')) as OnnxModelManifest;
-  } catch (e) {
-    throw new ModelIntegrityError('model_manifest_invalid', `manifest ${path} is not JSON: ${String(e)}`);
-  }
-  const ok =
-    typeof m?.name === 'string' &&
-    typeof m.source?.checkpoint_sha256 === 'string' &&
-    m.files !== null &&
-    typeof m.files === 'object' &&
-    typeof m.cutoffs_A?.atom_graph === 'number' &&
-    (typeof m.cutoffs_A?.bond_graph === 'number' || typeof m.cutoffs_A?.three_body === 'number') &&
-    Array.isArray(m.supported_atomic_numbers);
-  if (!ok) throw new ModelIntegrityError('model_manifest_invalid', `manifest ${path} lacks name/source/files/cutoffs`);
-  return m;
-}
-
-type Feeds = Record<string, ort.Tensor>;
-
-/** Which graph contract a model folder holds: CHGNet's or MatterSim's M3GNet. */
-export type GraphArchitecture = 'chgnet' | 'm3gnet';
-export function architectureOf(m: OnnxModelManifest): GraphArchitecture {
-  return typeof m.cutoffs_A.three_body === 'number' ? 'm3gnet' : 'chgnet';
-}
-
-function m3gnetFeedsOf(b: M3gnetBatch, precision: OnnxPrecision): Feeds {
-  return {
-    atomic_numbers: new ort.Tensor('int64', b.atomicNumbers, [b.numAtoms]),
-    positions: new ort.Tensor(precision, toFloat(precision, b.positions), [b.numAtoms, 3]),
-    cell: new ort.Tensor(precision, toFloat(precision, b.cell), [b.numStructures, 3, 3]),
-    atom_owner: new ort.Tensor('int64', b.atomOwner, [b.numAtoms]),
-    edge_index: new ort.Tensor('int64', b.edgeIndex, [b.numEdges, 2]),
-    edge_offset: new ort.Tensor(precision, toFloat(precision, b.edgeOffset), [b.numEdges, 3]),
-    three_body: new ort.Tensor('int64', b.threeBody, [b.numTriplets, 2]),
-  };
-}
-
-function toFloat(precision: OnnxPrecision, a: Float64Array): Float32Array | Float64Array {
-  return precision === 'float64' ? a : Float32Array.from(a);
-}
-
-function feedsOf(b: ChgnetBatch, precision: OnnxPrecision): Feeds {
-  const f = precision; // onnxruntime type names match ours
-  return {
-    atomic_numbers: new ort.Tensor('int64', b.atomicNumbers, [b.numAtoms]),
-    frac_coords: new ort.Tensor(f, toFloat(precision, b.fracCoords), [b.numAtoms, 3]),
-    lattice: new ort.Tensor(f, toFloat(precision, b.lattice), [b.numStructures, 3, 3]),
-    atom_owner: new ort.Tensor('int64', b.atomOwner, [b.numAtoms]),
-    edge_index: new ort.Tensor('int64', b.edgeIndex, [b.numEdges, 2]),
-    edge_image: new ort.Tensor(f, toFloat(precision, b.edgeImage), [b.numEdges, 3]),
-    directed2undirected: new ort.Tensor('int64', b.directedToUndirected, [b.numEdges]),
-    undirected2directed: new ort.Tensor('int64', b.undirectedToDirected, [b.numBonds]),
-    triplets: new ort.Tensor('int64', b.triplets, [b.numTriplets, 5]),
-  };
 }
 
 export class OnnxPotential implements Potential {
@@ -135,6 +38,8 @@ export class OnnxPotential implements Potential {
   readonly onnxSha256: string;
   readonly modelPath: string;
   readonly settings: Readonly<OnnxPotentialParams>;
+  /** graph builder, batch packer and feeds of the manifest's architecture */
+  readonly strategy: ModelArchitecture;
   private session: ort.InferenceSession | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -144,8 +49,10 @@ export class OnnxPotential implements Potential {
     modelPath: string,
     onnxSha256: string,
     settings: OnnxPotentialParams,
+    strategy: ModelArchitecture,
   ) {
     this.session = session;
+    this.strategy = strategy;
     this.manifest = manifest;
     this.modelPath = modelPath;
     this.onnxSha256 = onnxSha256;
@@ -153,6 +60,7 @@ export class OnnxPotential implements Potential {
     this.identity = Object.freeze({
       model: manifest.name,
       checkpointSha256: manifest.source.checkpoint_sha256,
+      architecture: strategy.name,
       precision: settings.precision,
     });
     const [zmin, zmax] = manifest.supported_atomic_numbers;
@@ -178,17 +86,11 @@ export class OnnxPotential implements Potential {
         ? dirOpt
         : resolve(dirOpt)
       : join(repoRoot(), settings.modelsDir, name);
+    // readManifest refuses an unknown architecture and runs the architecture's own checks
     const manifest = readManifest(modelDir);
     if (manifest.name !== name)
       throw new ModelIntegrityError('model_manifest_invalid', `manifest in ${modelDir} names '${manifest.name}', expected '${name}'`);
-    if (
-      architectureOf(manifest) === 'chgnet' &&
-      (manifest.cutoffs_A.atom_graph !== CHGNET_GRAPH.atomGraphCutoff || manifest.cutoffs_A.bond_graph !== CHGNET_GRAPH.bondGraphCutoff)
-    )
-      throw new ModelIntegrityError(
-        'model_manifest_invalid',
-        `model cutoffs ${manifest.cutoffs_A.atom_graph}/${manifest.cutoffs_A.bond_graph} Å differ from config/potential.ts CHGNET_GRAPH`,
-      );
+    const strategy = architectureStrategy(manifest.architecture)!;
     const file = manifest.files[settings.precision];
     if (!file) throw new ModelIntegrityError('model_not_found', `${name} has no ${settings.precision} model in ${modelDir}`);
     const modelPath = join(modelDir, file.path);
@@ -208,20 +110,27 @@ export class OnnxPotential implements Potential {
       graphOptimizationLevel: settings.graphOptimizationLevel,
       enableCpuMemArena: settings.cpuMemArena,
     });
-    return new OnnxPotential(session, manifest, modelPath, sha, settings);
+    return new OnnxPotential(session, manifest, modelPath, sha, settings, strategy);
   }
 
-  get architecture(): GraphArchitecture {
-    return architectureOf(this.manifest);
+  /**
+   * The same model (same folder, same run settings) in another precision, e.g. a relaxation
+   * protocol's trajectory precision (registry.ts resolveTrajectoryPotential). ModelIntegrityError
+   * when the manifest has no file of that precision.
+   */
+  withPrecision(precision: OnnxPrecision): Promise<OnnxPotential> {
+    const { version: _v, defaultModel: _d, modelsDir: _m, ...settings } = this.settings;
+    return OnnxPotential.load(this.identity.model, { ...settings, modelDir: dirname(this.modelPath), precision });
+  }
+
+  /** The manifest's stated architecture ('chgnet', 'm3gnet'). */
+  get architecture(): string {
+    return this.strategy.name;
   }
 
   /** The model's graph of each structure; throws SoftmodeInputError for unsupported input. */
-  buildGraphs(structures: readonly Structure[]): (ChgnetGraph | M3gnetGraph)[] {
-    const c = this.manifest.cutoffs_A;
-    const zmax = this.manifest.supported_atomic_numbers[1];
-    if (this.architecture === 'm3gnet')
-      return structures.map((s) => buildM3gnetGraph(s, { cutoff: c.atom_graph, threeBodyCutoff: c.three_body!, maxAtomicNumber: zmax }));
-    return structures.map((s) => buildChgnetGraph(s, { atomGraphCutoff: c.atom_graph, bondGraphCutoff: c.bond_graph!, maxAtomicNumber: zmax }));
+  buildGraphs(structures: readonly Structure[]): ModelGraph[] {
+    return structures.map((s) => this.strategy.buildGraph(s, this.manifest));
   }
 
   async evaluate(structures: readonly Structure[]): Promise<PotentialResult[]> {
@@ -230,7 +139,7 @@ export class OnnxPotential implements Potential {
   }
 
   /** Evaluate prebuilt graphs, packing them into runs within the configured budget. */
-  async evaluateGraphs(graphs: readonly (ChgnetGraph | M3gnetGraph)[]): Promise<PotentialResult[]> {
+  async evaluateGraphs(graphs: readonly ModelGraph[]): Promise<PotentialResult[]> {
     const out: PotentialResult[] = [];
     let i = 0;
     while (i < graphs.length) {
@@ -239,10 +148,10 @@ export class OnnxPotential implements Potential {
       let trips = 0;
       let j = i;
       while (j < graphs.length) {
-        const g = graphs[j]!;
-        const a = atoms + g.numAtoms;
-        const e = edges + g.edgeCenter.length;
-        const t = trips + ('triplets' in g ? g.triplets.length / 5 : g.threeBody.length / 2);
+        const size = this.strategy.sizeOf(graphs[j]!);
+        const a = atoms + size.atoms;
+        const e = edges + size.edges;
+        const t = trips + size.triplets;
         if (j > i && (a > this.settings.maxAtomsPerRun || e > this.settings.maxEdgesPerRun || t > this.settings.maxTripletsPerRun)) break;
         atoms = a;
         edges = e;
@@ -256,27 +165,17 @@ export class OnnxPotential implements Potential {
   }
 
   /** One onnxruntime run over a batch (runs are serialised per session). */
-  runBatch(graphs: readonly (ChgnetGraph | M3gnetGraph)[]): Promise<PotentialResult[]> {
+  runBatch(graphs: readonly ModelGraph[]): Promise<PotentialResult[]> {
     const task = this.queue.then(() => this.runBatchNow(graphs));
     this.queue = task.catch(() => undefined);
     return task;
   }
 
-  private async runBatchNow(graphs: readonly (ChgnetGraph | M3gnetGraph)[]): Promise<PotentialResult[]> {
+  private async runBatchNow(graphs: readonly ModelGraph[]): Promise<PotentialResult[]> {
     const session = this.session;
     if (!session) throw new Error('OnnxPotential used after dispose()');
-    let batch: ChgnetBatch | M3gnetBatch;
-    let feeds: Feeds;
-    if (this.architecture === 'm3gnet') {
-      const b = batchM3gnetGraphs(graphs as M3gnetGraph[]);
-      batch = b;
-      feeds = m3gnetFeedsOf(b, this.settings.precision);
-    } else {
-      const b = batchChgnetGraphs(graphs as ChgnetGraph[]);
-      batch = b;
-      feeds = feedsOf(b, this.settings.precision);
-    }
-    const res = await session.run(feeds);
+    const batch: ModelBatch = this.strategy.batch(graphs);
+    const res = await session.run(this.strategy.feeds(batch, this.settings.precision));
     const energy = res['energy']?.data as Float32Array | Float64Array | undefined;
     const forces = res['forces']?.data as Float32Array | Float64Array | undefined;
     const stress = res['stress']?.data as Float32Array | Float64Array | undefined;

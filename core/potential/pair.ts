@@ -19,9 +19,16 @@ import { neighbourList } from '../neighbours/index.js';
 import { ELEMENT_TABLE } from '../structure/elements-table.js';
 import { symbolOf } from '../structure/elements.js';
 import type { Structure } from '../structure/structure.js';
+import type { PotentialEntry } from './registry.js';
 import type { Potential, PotentialIdentity, PotentialResult } from './types.js';
 
 export type PairKind = 'lennard-jones' | 'morse';
+export const PAIR_KINDS: readonly PairKind[] = Object.freeze(['lennard-jones', 'morse'] as const);
+
+/** The identity's `architecture` of a pair form: 'pair-lennard-jones', 'pair-morse'. */
+export function pairArchitecture(kind: PairKind): string {
+  return `pair-${kind}`;
+}
 
 interface PairCoefficients {
   /** cutoff, Å */
@@ -70,11 +77,12 @@ export class PairPotential implements Potential {
       params: p,
       radii: ELEMENT_TABLE.map((row) => [row[0], row[3]]),
     };
-    this.identity = {
+    this.identity = Object.freeze({
       model: kind,
       checkpointSha256: createHash('sha256').update(sortedJson(canonical)).digest('hex'),
-      precision: 'float64',
-    };
+      architecture: pairArchitecture(kind),
+      precision: 'float64' as const,
+    });
   }
 
   /** Radius (Å) used for element z: override, else covalent radius. */
@@ -198,3 +206,22 @@ export class PairPotential implements Potential {
 export function pairPotential(kind: PairKind = 'lennard-jones', params: Partial<PairPotentialParams> = {}): PairPotential {
   return new PairPotential(kind, params);
 }
+
+/**
+ * The registry entries of the pair potentials (registry.ts registers this table): one name per
+ * form, default parameters, float64 only. Run options (precision, threads) do not apply and are
+ * ignored, as they always were.
+ */
+export const PAIR_POTENTIALS: readonly PotentialEntry[] = Object.freeze(
+  PAIR_KINDS.map(
+    (kind): PotentialEntry =>
+      Object.freeze({
+        name: kind,
+        kind: 'pair' as const,
+        architecture: pairArchitecture(kind),
+        precisions: Object.freeze(['float64'] as const),
+        summary: `${kind === 'lennard-jones' ? 'Lennard-Jones' : 'Morse'} pair potential (shifted-force, covalent-radius minima): for engine tests only, not for science`,
+        load: async () => new PairPotential(kind),
+      }),
+  ),
+);

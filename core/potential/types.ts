@@ -14,6 +14,12 @@ export interface PotentialIdentity {
   model: string;
   /** sha256 of the checkpoint the weights came from (for analytic potentials: of their parameters) */
   checkpointSha256: string;
+  /**
+   * The functional form the weights plug into, a stable lowercase name: the manifest's stated
+   * `architecture` for ONNX models ('chgnet', 'm3gnet'), 'pair-lennard-jones' / 'pair-morse'
+   * for the analytic pair potentials. Part of every cache key that hashes the identity.
+   */
+  architecture: string;
   precision: 'float32' | 'float64';
 }
 

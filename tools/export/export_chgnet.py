@@ -264,6 +264,7 @@ def main() -> int:
     manifest = {
         "name": "chgnet-0.3.0",
         "model": "CHGNet",
+        "architecture": "chgnet",  # the graph contract: core/potential/architectures.ts
         "version": "0.3.0",
         "description": "CHGNet 0.3.0 universal potential (pretrained on MPtrj) exported to ONNX with "
         "energy, forces = -dE/dr and stress = (1/V) dE/d(strain) computed inside the graph "

@@ -243,6 +243,7 @@ def main() -> int:
     manifest = {
         "name": name,
         "model": "MatterSim (M3GNet)",
+        "architecture": "m3gnet",  # the graph contract: core/potential/architectures.ts
         "source": {"package": MATTERSIM_SPEC, "checkpoint": parity["checkpoint"], "checkpoint_sha256": checkpoint_sha},
         "files": {"float32": {"path": "model.onnx", "sha256": sha256_file(path), "bytes": path.stat().st_size, "nodes": sum(ops.values())}},
         "cutoffs_A": {"atom_graph": cutoff, "three_body": tb_cutoff},
