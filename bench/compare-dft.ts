@@ -36,7 +36,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { PHONON_CONFIG } from '../config/phonon.js';
 import { STABILITY_PRESETS } from '../core/stability/index.js';
 import { RELAX_PROTOCOLS, type RelaxProtocol, withTrajectoryPrecision } from '../config/relax.js';
-import { buildSettings, potentialFor, potentialRefOf, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
+import { buildSettings, potentialFor, resolvedPotential, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
 import { det3, inv3, matmul3, transpose3, vecmat3 } from '../core/math/linalg.js';
 import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
 import { readPoscar } from '../core/structure/io/index.js';
@@ -44,6 +44,7 @@ import { reducedFormula } from '../core/structure/hash.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { REFERENCE_JSON, archiveId, extractArchive, listArchives, repoRoot, type ReferenceFile } from './phonondb-parity.js';
 import { median } from './stats.js';
+import { type OptionsSpec, TRAJECTORY_PRECISIONS, parseProcessArgs } from '../cli/lib/args.js';
 
 const ROOT = repoRoot();
 const OUT_JSON = join(ROOT, 'bench', 'results', 'dft-confusion.json');
@@ -59,24 +60,19 @@ interface Args {
   cache: string | null;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { jobs: 2, only: null, model: 'chgnet-0.3.0', trajectoryPrecision: null, fresh: false, available: false, cache: null };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    if (k === '--jobs') a.jobs = Math.max(1, Number(argv[++i]));
-    else if (k === '--only') a.only = new Set(argv[++i]!.split(','));
-    else if (k === '--model') a.model = argv[++i]!;
-    else if (k === '--fresh') a.fresh = true;
-    else if (k === '--trajectory-precision') {
-      const v = argv[++i];
-      if (v !== 'float32' && v !== 'float64') throw new Error('--trajectory-precision must be float32 or float64');
-      a.trajectoryPrecision = v;
-    }
-    else if (k === '--available') a.available = true;
-    else if (k === '--cache') a.cache = argv[++i]!;
-    else throw new Error(`unknown argument ${k}`);
-  }
-  return a;
+const OPTIONS = {
+  jobs: { kind: 'positive-int', default: 2, help: 'worker threads, one material each (default 2)' },
+  only: { kind: 'list', metavar: 'mp-1,mp-2', help: 'only these phonondb materials (the result goes to a temporary file)' },
+  model: { kind: 'string', default: 'chgnet-0.3.0', metavar: 'NAME', help: 'potential (default chgnet-0.3.0)' },
+  'trajectory-precision': { kind: 'enum', values: TRAJECTORY_PRECISIONS, help: "replaces the phononbench protocol's relaxation trajectory precision" },
+  fresh: { kind: 'boolean', help: 'discard the per-material result cache first' },
+  available: { kind: 'boolean', help: 'only materials with a cached result (no computation)' },
+  cache: { kind: 'string', metavar: 'DIR', help: 'per-material result cache (default .campaigns/compare-dft/<model>-<code digest>)' },
+} as const satisfies OptionsSpec;
+
+function readArgs(): Args & { argv: readonly string[] } {
+  const { values: v, argv } = parseProcessArgs('compare:dft', OPTIONS);
+  return { jobs: v.jobs, only: v.only ? new Set(v.only) : null, model: v.model, trajectoryPrecision: v['trajectory-precision'] ?? null, fresh: v.fresh, available: v.available, cache: v.cache ?? null, argv };
 }
 
 /**
@@ -163,7 +159,7 @@ async function modelMaterial(archive: string, model: string, trajectoryPrecision
   const spec = { model, threads: 1 };
   const potential = await potentialFor(spec);
   const protocol = protocolOf(trajectoryPrecision);
-  const settings = buildSettings({ potential: potentialRefOf(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: { kind: 'explicit', matrix: S } });
+  const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: { kind: 'explicit', matrix: S } });
   const run = await runOne(prim, settings, potential, { validate: false, trajectoryPotential: await trajectoryPotentialFor(spec, potential, protocol) });
   Object.assign(stagesS, run.stagesS);
   const r = run.relax!;
@@ -259,7 +255,7 @@ async function runAll(archivesIn: string[], a: Args): Promise<{ results: Materia
 }
 
 async function main(): Promise<number> {
-  const a = parseArgs(process.argv.slice(2));
+  const a = readArgs();
   if (!existsSync(REFERENCE_JSON)) throw new Error(`${REFERENCE_JSON} is missing: run \`npm run parity:phonondb\` first (it makes the DFT labels)`);
   const ref = JSON.parse(readFileSync(REFERENCE_JSON, 'utf8')) as Omit<ReferenceFile, 'materials'> & { materials: (ReferenceFile['materials'][number] & { nu_max_K: number })[] };
   const refById = new Map(ref.materials.map((m) => [m.id, m]));
@@ -325,7 +321,7 @@ async function main(): Promise<number> {
     wall_s: a.available ? null : wallS,
     jobs: a.jobs,
     measured_at: new Date().toISOString(),
-    command: `npm run compare:dft -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: `npm run compare:dft -- ${a.argv.join(' ')}`.trim(),
     per_material: results.map((r) => ({
       id: r.id,
       formula: r.formula,

@@ -27,10 +27,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
-import { buildSettings, potentialFor, potentialRefOf, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
+import { buildSettings, potentialFor, resolvedPotential, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
 import type { SupercellRule } from '../core/phonon/index.js';
 import { readStructureFile } from '../core/structure/io/index.js';
 import { median } from './stats.js';
+import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 
 const PRESETS = ['phononbench', 'loew', 'mattersim', 'full-bz'] as const;
 
@@ -61,23 +62,22 @@ interface Args {
   out: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { n: 50, maxAtoms: 12, supercell: 'phononbench', skipReference: false, threads: 2, model: 'chgnet-0.3.0', engine: true, float32: false, float64Relax: false, out: 'reference-e2e' };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    if (k === '--n') a.n = Number(argv[++i]);
-    else if (k === '--max-atoms') a.maxAtoms = Number(argv[++i]);
-    else if (k === '--supercell') a.supercell = argv[++i]!;
-    else if (k === '--skip-reference') a.skipReference = true;
-    else if (k === '--threads') a.threads = Number(argv[++i]);
-    else if (k === '--model') a.model = argv[++i]!;
-    else if (k === '--no-engine') a.engine = false;
-    else if (k === '--also-float32') a.float32 = true;
-    else if (k === '--also-float64-relax') a.float64Relax = true;
-    else if (k === '--out') a.out = argv[++i]!;
-    else throw new Error(`unknown argument ${k}`);
-  }
-  return a;
+const OPTIONS = {
+  n: { kind: 'positive-int', default: 50, help: 'structures (default 50)' },
+  'max-atoms': { kind: 'positive-int', default: 12, help: 'largest input cell (default 12 atoms)' },
+  supercell: { kind: 'string', default: 'phononbench', metavar: 'RULE', help: 'supercell rule (default phononbench)' },
+  'skip-reference': { kind: 'boolean', help: 'reuse the Python reference results already written' },
+  threads: { kind: 'positive-int', default: 2, help: 'onnxruntime threads (default 2)' },
+  model: { kind: 'string', default: 'chgnet-0.3.0', metavar: 'NAME', help: 'potential (default chgnet-0.3.0)' },
+  'no-engine': { kind: 'boolean', help: 'skip the durable-engine side' },
+  'also-float32': { kind: 'boolean', help: 'also: the one-process path with the float32 graph everywhere' },
+  'also-float64-relax': { kind: 'boolean', help: 'also: the one-process path with a float64 relaxation trajectory' },
+  out: { kind: 'string', default: 'reference-e2e', metavar: 'NAME', help: 'bench/results/<NAME>.json (default reference-e2e)' },
+} as const satisfies OptionsSpec;
+
+function readArgs(): Args {
+  const { values: v } = parseProcessArgs('compare:reference', OPTIONS);
+  return { n: v.n, maxAtoms: v['max-atoms'], supercell: v.supercell, skipReference: v['skip-reference'], threads: v.threads, model: v.model, engine: !v['no-engine'], float32: v['also-float32'], float64Relax: v['also-float64-relax'], out: v.out };
 }
 
 /** Deterministic sample: unsymmetrized CIFs, fewest atoms first, then by path; unique stems. */
@@ -146,7 +146,7 @@ async function softmodeOne(path: string, a: Args, precision?: 'float32', traject
     const protocol = trajectoryPrecision ? withTrajectoryPrecision(named, trajectoryPrecision) : named;
     const spec = { model: a.model, threads: a.threads, ...(precision ? { precision } : {}) };
     const potential = await potentialFor(spec);
-    const settings = buildSettings({ potential: potentialRefOf(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: supercellRule(a.supercell) });
+    const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: supercellRule(a.supercell) });
     // symprec of the original driver's validation (the reported space group only)
     settings.validate.symprec = 1e-5;
     const run = await runOne(s, settings, potential, { trajectoryPotential: await trajectoryPotentialFor(spec, potential, protocol) });
@@ -254,7 +254,7 @@ async function engineSide(paths: string[], a: Args): Promise<EngineSide> {
 }
 
 async function main(): Promise<number> {
-  const a = parseArgs(process.argv.slice(2));
+  const a = readArgs();
   const load0 = loadavg()[0];
   const picked = selectStructures(a.n, a.maxAtoms);
   if (picked.length < a.n) process.stderr.write(`only ${picked.length} structures with ≤ ${a.maxAtoms} atoms\n`);

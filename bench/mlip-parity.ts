@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 import { type OnnxPotential, resolvePotential } from '../core/potential/index.js';
 import { repoRoot } from '../core/paths.js';
 import type { PotentialResult } from '../core/potential/types.js';
@@ -37,15 +37,13 @@ interface Item {
 
 const root = repoRoot();
 const shared = join(root, '..', 'shared');
-const { values: args } = parseArgs({
-  options: {
-    reuse: { type: 'boolean', default: false },
-    'frames-per-file': { type: 'string', default: '125' },
-    mattergen: { type: 'string', default: '60' },
-    threads: { type: 'string', default: '1' },
-  },
-});
-const threads = Number(args.threads);
+const { values: args } = parseProcessArgs('parity:mlip', {
+  reuse: { kind: 'boolean', help: 'reuse the PyTorch results already written' },
+  'frames-per-file': { kind: 'int', min: 0, default: 125, help: 'xyz frames per parity file (default 125)' },
+  mattergen: { kind: 'int', min: 0, default: 60, help: 'MatterGen structures (default 60)' },
+  threads: { kind: 'positive-int', default: 1, help: 'threads of both sides (default 1)' },
+} as const satisfies OptionsSpec);
+const threads = args.threads;
 
 function ensurePython(): string {
   const venv = join(root, 'tools/.venv');

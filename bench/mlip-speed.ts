@@ -17,22 +17,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 import { type OnnxPotential, resolvePotential } from '../core/potential/index.js';
 import { repoRoot } from '../core/paths.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 
 const root = repoRoot();
-const { values: args } = parseArgs({
-  options: {
-    threads: { type: 'string', default: '1,2' },
-    sizes: { type: 'string', default: '8,64,216,512' },
-    reps: { type: 'string', default: '2' },
-  },
-});
-const threadList = String(args.threads).split(',').map(Number);
-const sizes = String(args.sizes).split(',').map(Number);
-const reps = Number(args.reps);
+const { values: args } = parseProcessArgs('bench:mlip', {
+  threads: { kind: 'list', item: 'int', min: 1, default: [1, 2], metavar: '1,2', help: 'thread counts (default 1,2)' },
+  sizes: { kind: 'list', item: 'int', min: 1, default: [8, 64, 216, 512], metavar: '8,64,...', help: 'cell sizes in atoms: 8, 64, 216, 512 (default all)' },
+  reps: { kind: 'positive-int', default: 2, help: 'timed calls per case after the warm-up (default 2)' },
+} as const satisfies OptionsSpec);
+const threadList = args.threads;
+const sizes = args.sizes;
+const reps = args.reps;
 const BATCH: Record<number, number> = { 8: 8, 64: 8, 216: 4, 512: 2 };
 
 /** Deterministic normal deviates (mulberry32 + Box-Muller). */

@@ -26,6 +26,7 @@ import { readPoscar, readStructureFile } from '../core/structure/io/index.js';
 import type { Structure } from '../core/structure/structure.js';
 import { primitiveByMatrix, supercellOnPrimitive } from './compare-dft.js';
 import { archiveId, extractArchive, listArchives, repoRoot } from './phonondb-parity.js';
+import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 
 interface Setting {
   name: string;
@@ -118,19 +119,24 @@ async function child(setting: Setting, input: Input, precision: 'float32' | 'flo
   );
 }
 
+const OPTIONS = {
+  materials: { kind: 'list', metavar: 'mp-1,mp-2', help: 'phonondb materials (default mp-662599,mp-555414 unless --mattergen)' },
+  mattergen: { kind: 'list', metavar: 'A,B', help: 'MatterGen structures of ../shared instead' },
+  displacements: { kind: 'int', min: 0, default: 0, help: 'keep the first N displacements of each (default 0: all)' },
+  out: { kind: 'string', default: 'onnx-memory', metavar: 'NAME', help: 'bench/results/<NAME>.json (default onnx-memory)' },
+  precision: { kind: 'enum', values: ['float32', 'float64'], default: 'float64', help: 'model precision (default float64)' },
+  child: { kind: 'string', metavar: 'JSON', help: 'internal: measure one setting in this process' },
+} as const satisfies OptionsSpec;
+
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const get = (k: string, d: string): string => {
-    const i = argv.indexOf(k);
-    return i >= 0 ? argv[i + 1]! : d;
-  };
-  const mattergen = get('--mattergen', '').split(',').filter(Boolean);
-  const materials = get('--materials', mattergen.length > 0 ? '' : 'mp-662599,mp-555414').split(',').filter(Boolean);
-  const input: Input = { materials, mattergen, displacements: Number(get('--displacements', '0')) };
-  const outName = get('--out', 'onnx-memory');
-  const precision = get('--precision', 'float64') as 'float32' | 'float64';
-  if (argv.includes('--child')) {
-    await child(JSON.parse(get('--child', '{}')) as Setting, input, precision);
+  const { values: v, argv } = parseProcessArgs('bench:onnx-memory', OPTIONS);
+  const mattergen = v.mattergen ?? [];
+  const materials = v.materials ?? (mattergen.length > 0 ? [] : ['mp-662599', 'mp-555414']);
+  const input: Input = { materials, mattergen, displacements: v.displacements };
+  const outName = v.out;
+  const precision = v.precision;
+  if (v.child !== undefined) {
+    await child(JSON.parse(v.child) as Setting, input, precision);
     return;
   }
   const self = fileURLToPath(import.meta.url);

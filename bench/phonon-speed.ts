@@ -28,6 +28,7 @@ import { supercellSymmetry } from '../core/symmetry/supercell-symmetry.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { parsePhonopyConf, readForceSets } from '../core/phonon/phonopy-io.js';
 import { readStructureFile } from '../core/structure/io/index.js';
+import { parseProcessArgs } from '../cli/lib/args.js';
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -286,6 +287,7 @@ function benchSupercellSymmetry(): Record<string, unknown> {
   };
 }
 
+parseProcessArgs('bench:phonon', {}); // no options (BENCH_REPEATS=N in the environment): -h, and an unknown one is an error
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 2));
 const symCase = benchSupercellSymmetry();
 const eig600 = benchEig(600, false, REPEATS + 1);

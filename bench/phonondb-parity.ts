@@ -26,6 +26,7 @@ import { bandPath } from '../core/phonon/bandpath/index.js';
 import { postProcess } from '../core/phonon/index.js';
 import { parseForceSets, parsePhonopyConf } from '../core/phonon/phonopy-io.js';
 import { readPoscar } from '../core/structure/io/index.js';
+import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 
 export const TARGET_FREQ_THZ = 1e-4;
 export const TARGET_MIN_FREQ_THZ = 1e-3;
@@ -323,18 +324,15 @@ export function ruleDifferences(refRules: ReferenceFile['rules']): string[] {
 
 // ---- driver ---------------------------------------------------------------------------------
 
-function parseArgs(argv: string[]): { jobs: number; only: Set<string> | null; forceReference: boolean } {
-  let jobs = 2;
-  let only: Set<string> | null = null;
-  let forceReference = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--jobs') jobs = Math.max(1, Number(argv[++i]));
-    else if (a === '--only') only = new Set(argv[++i]!.split(','));
-    else if (a === '--force-reference') forceReference = true;
-    else throw new Error(`unknown argument ${a}`);
-  }
-  return { jobs, only, forceReference };
+const OPTIONS = {
+  jobs: { kind: 'positive-int', default: 2, help: 'worker threads (default 2)' },
+  only: { kind: 'list', metavar: 'mp-149,mp-1000', help: 'only these materials ($TMPDIR/phonondb-parity-partial.json)' },
+  'force-reference': { kind: 'boolean', help: 'remake the phonopy reference even when it is up to date' },
+} as const satisfies OptionsSpec;
+
+function readArgs(): { jobs: number; only: Set<string> | null; forceReference: boolean } {
+  const { values: v } = parseProcessArgs('parity:phonondb', OPTIONS);
+  return { jobs: v.jobs, only: v.only ? new Set(v.only) : null, forceReference: v['force-reference'] };
 }
 
 async function runSoftmode(archives: string[], jobs: number): Promise<{ results: SoftmodeArchiveResult[]; errors: { archive: string; error: string }[] }> {
@@ -365,7 +363,7 @@ async function runSoftmode(archives: string[], jobs: number): Promise<{ results:
 }
 
 async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = readArgs();
   const all = listArchives();
   if (all.length === 0) throw new Error(`no archives in ${DATA_DIR}`);
   const stale = args.forceReference ? 'forced' : referenceStaleReason(all);

@@ -11,16 +11,17 @@
 // mlip-parity.json) moves soft structures by more than the 1e-3 Å target.
 //
 // The ASE side is tools/reference/relax_reference.py in tools/.venv. With chgnet-0.3.0 softmode
-// runs the ONNX export (core/potential/index.js loadPotential) and ASE runs CHGNet on PyTorch;
+// runs the ONNX export (core/potential resolvePotential) and ASE runs CHGNet on PyTorch;
 // with a pair potential both sides evaluate the same analytic model, which isolates the
 // relaxation machinery (optimizer, filter, symmetry constraint, protocol).
 // Writes bench/results/relax-parity.json (chgnet-0.3.0) or relax-parity-<model>.json.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { tmpdir } from 'node:os';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
+import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
+import { potentialFor } from '../pipeline/potentials.js';
 import { PairPotential } from '../core/potential/pair.js';
 import type { Potential } from '../core/potential/types.js';
 import { relax, type RelaxResult } from '../core/relax/relax.js';
@@ -41,11 +42,9 @@ function repoRoot(): string {
   throw new Error('repository root not found');
 }
 
-async function loadModel(name: string, threads: number): Promise<Potential> {
-  if (name === 'lennard-jones' || name === 'morse') return new PairPotential(name);
-  const spec = '../core/potential/index.js';
-  const mod = (await import(spec)) as { loadPotential: (n: string, o?: { threads?: number }) => Promise<Potential> | Potential };
-  return mod.loadPotential(name, { threads });
+/** The potential in its configured precision (float64): relaxation parity runs float64 throughout. */
+function loadModel(name: string, threads: number): Promise<Potential> {
+  return potentialFor({ model: name, threads });
 }
 
 /** MatterGen structures, deterministic: round-robin over the categories, sorted names, ≤ maxAtoms. */
@@ -73,24 +72,24 @@ function lengths(L: readonly (readonly number[])[]): number[] {
   return L.map((r) => Math.hypot(r[0]!, r[1]!, r[2]!));
 }
 
+const OPTIONS = {
+  model: { kind: 'string', default: 'chgnet-0.3.0', metavar: 'NAME', help: 'potential (default chgnet-0.3.0)' },
+  count: { kind: 'positive-int', default: 30, help: 'MatterGen structures (default 30)' },
+  'max-atoms': { kind: 'positive-int', default: 24, help: 'largest cell (default 24 atoms)' },
+  protocol: { kind: 'string', default: 'phononbench', metavar: 'NAME', help: 'relaxation protocol (default phononbench)' },
+  threads: { kind: 'positive-int', default: 2, help: 'onnxruntime threads (default 2)' },
+  'ase-precision': { kind: 'enum', values: ['float32', 'float64'], default: 'float64', help: "the ASE side's CHGNet precision (default float64)" },
+} as const satisfies OptionsSpec;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      model: { type: 'string', default: 'chgnet-0.3.0' },
-      count: { type: 'string', default: '30' },
-      'max-atoms': { type: 'string', default: '24' },
-      protocol: { type: 'string', default: 'phononbench' },
-      threads: { type: 'string', default: '2' },
-      'ase-precision': { type: 'string', default: 'float64' },
-    },
-  });
+  const { values } = parseProcessArgs('parity:relax', OPTIONS);
   const root = repoRoot();
   const named = RELAX_PROTOCOLS[values.protocol];
   if (!named) throw new Error(`unknown protocol ${values.protocol}`);
   // parity of the relaxation itself, float64 throughout (no float32 trajectory)
   const protocol = withTrajectoryPrecision(named, 'float64');
-  const structures = pickStructures(resolve(root, '..', 'shared', 'data', 'structures', 'mattergen'), Number(values.count), Number(values['max-atoms']));
-  const potential = await loadModel(values.model, Number(values.threads));
+  const structures = pickStructures(resolve(root, '..', 'shared', 'data', 'structures', 'mattergen'), values.count, values['max-atoms']);
+  const potential = await loadModel(values.model, values.threads);
 
   // softmode
   const ours: { result: RelaxResult; seconds: number }[] = [];
@@ -124,12 +123,11 @@ async function main(): Promise<void> {
     throw new Error('per-element epsilon overrides are not passed to the reference');
   const isChgnet = values.model.startsWith('chgnet-0.3.0');
   const asePrecision = isChgnet ? values['ase-precision'] : 'float64';
-  if (asePrecision !== 'float32' && asePrecision !== 'float64') throw new Error('--ase-precision must be float32 or float64');
   const job = {
     model: isChgnet ? `chgnet-0.3.0-${asePrecision}` : values.model,
     pair,
     protocol,
-    threads: Number(values.threads),
+    threads: values.threads,
     structures: structures.map((s) => ({ name: s.name, lattice: s.lattice, frac: s.frac, numbers: s.numbers })),
   };
   const inPath = join(work, 'in.json');
@@ -185,7 +183,7 @@ async function main(): Promise<void> {
     protocol: { name: protocol.name, version: protocol.version },
     precision: { softmode: potential.identity.precision, ase: asePrecision },
     ase_version: ase.ase_version,
-    threads: Number(values.threads),
+    threads: values.threads,
     structures: rows.length,
     both_converged: both.length,
     max_abs_energy_diff_eV_atom: max(both.map((r) => r.energy_per_atom_eV.abs_diff)),

@@ -20,6 +20,7 @@ import { makeStructure } from '../core/structure/structure.js';
 import { exampleStructures } from '../examples/structures.js';
 import { potentialFor } from '../pipeline/potentials.js';
 import { Store } from '../store/index.js';
+import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 
 interface Args {
   structures: number;
@@ -30,18 +31,17 @@ interface Args {
   onlyChgnet: boolean;
 }
 
-function parse(argv: string[]): Args {
-  const a: Args = { structures: 10_000, chgnet: 50, slots: cpus().length, keep: false, onlyChgnet: false };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    if (k === '--structures') a.structures = Number(v), i++;
-    else if (k === '--chgnet') a.chgnet = Number(v), i++;
-    else if (k === '--slots') a.slots = Number(v), i++;
-    else if (k === '--keep') a.keep = true;
-    else if (k === '--only-chgnet') a.onlyChgnet = true;
-  }
-  return a;
+const OPTIONS = {
+  structures: { kind: 'int', min: 0, default: 10_000, help: 'structures of the classical (Lennard-Jones) campaign (default 10000)' },
+  chgnet: { kind: 'int', min: 0, default: 50, help: 'structures of the CHGNet campaign (default 50; 0 keeps the one measured earlier)' },
+  slots: { kind: 'positive-int', default: cpus().length, help: 'worker slots (default: cores)' },
+  keep: { kind: 'boolean', help: 'keep the campaign directory' },
+  'only-chgnet': { kind: 'boolean', help: 'measure only the CHGNet campaign and merge into scale.json' },
+} as const satisfies OptionsSpec;
+
+function readArgs(): Args & { argv: readonly string[] } {
+  const { values: v, argv } = parseProcessArgs('bench:scale', OPTIONS);
+  return { structures: v.structures, chgnet: v.chgnet, slots: v.slots, keep: v.keep, onlyChgnet: v['only-chgnet'], argv };
 }
 
 function peakRssMb(pid: number | undefined): number | null {
@@ -145,7 +145,7 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
 }
 
 async function main(): Promise<void> {
-  const a = parse(process.argv.slice(2));
+  const a = readArgs();
   const dir = join(REPO_ROOT, '.campaigns', 'bench-scale');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
       max_history_events: 'largest historyLength over every structure workflow and every campaign-parent run',
     };
     const stamp = new Date().toISOString();
-    const cmd = `npm run bench:scale -- ${process.argv.slice(2).join(' ')}`.trim();
+    const cmd = `npm run bench:scale -- ${a.argv.join(' ')}`.trim();
     if (a.onlyChgnet) {
       out['chgnet_measured_at'] = stamp;
       out['chgnet_command'] = cmd;

@@ -18,6 +18,7 @@ import { readStructureFile } from '../core/structure/io/index.js';
 import { StructureMatcher } from '../core/structure/matcher.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { mulberry32 } from '../core/math/random.js';
+import { parseProcessArgs } from '../cli/lib/args.js';
 
 function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));
@@ -157,4 +158,5 @@ function main(): void {
   console.log(JSON.stringify(result, null, 2));
 }
 
+parseProcessArgs('bench:structure', {}); // no options: -h, and an unknown one is an error
 main();

@@ -2,27 +2,35 @@
 // (file, geometry, content hash), campaign settings (model + checkpoint sha256, code sha,
 // config sha), every step with its content key, inputs, parameters, model, code, host, timing
 // and whether it was computed or served from the store, and every attempt.
-import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
+import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { campaignDirOf, openEnv, pickCampaign } from '../../engine/campaign.js';
 
 export const summary = 'print the provenance chain of a structure (by hash, name, path or item id)';
 
+const SPEC = {
+  campaign: { kind: 'string', metavar: 'NAME', help: 'campaign name or id (default: the latest)' },
+  'campaign-dir': { kind: 'string', metavar: 'DIR', help: 'services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)' },
+  'all-campaigns': { kind: 'boolean', help: 'search every campaign of the directory' },
+  json: { kind: 'boolean', help: 'print JSON' },
+} as const satisfies OptionsSpec;
+
+const USAGE = `usage: softmode audit <structure hash|name|path|item id> [--campaign NAME | --all-campaigns] [--json] [--campaign-dir DIR]
+
+options:
+${formatOptions(SPEC)}`;
+
 export async function run(argv: string[]): Promise<number> {
-  let a: Parsed;
-  try {
-    a = parseArgs(argv, { boolean: ['json', 'all-campaigns'], value: ['campaign-dir', 'campaign'] });
-  } catch (e) {
-    console.error(`softmode audit: ${(e as Error).message}`);
-    return 2;
-  }
+  const a = parseCommandArgs('audit', argv, SPEC, USAGE);
+  if (typeof a === 'number') return a;
+  const v = a.values;
   const q = a.positionals[0];
   if (!q) {
-    console.error('usage: softmode audit <structure hash|name|path|item id> [--campaign NAME | --all-campaigns] [--json] [--campaign-dir DIR]');
+    console.error(USAGE);
     return 2;
   }
-  const env = await openEnv(campaignDirOf(str(a, 'campaign-dir')), { temporal: false });
+  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false });
   try {
-    const campaignId = bool(a, 'all-campaigns') ? null : (await pickCampaign(env.store, str(a, 'campaign'))).id;
+    const campaignId = v['all-campaigns'] ? null : (await pickCampaign(env.store, v.campaign)).id;
     const items = await env.store.findItems(campaignId, q);
     if (items.length === 0) {
       console.error(`softmode audit: nothing matches '${q}'`);
@@ -30,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const chains = [];
     for (const it of items) chains.push(await env.store.auditItem(it.id));
-    if (bool(a, 'json')) {
+    if (v.json) {
       console.log(JSON.stringify(chains, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
       return 0;
     }

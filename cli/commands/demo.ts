@@ -4,22 +4,30 @@
 import { join } from 'node:path';
 import { exampleStructures, writeExamples } from '../../examples/structures.js';
 import { potentialFor } from '../../pipeline/potentials.js';
-import { type Parsed, parseArgs, str } from '../lib/args.js';
+import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { campaignDirOf, openEnv } from '../../engine/campaign.js';
 import { run as runCampaign } from './run.js';
 
 export const summary = 'run a real campaign over built-in example crystals (Si, NaCl, MgO, CaTiO3, ...)';
 
+const SPEC = {
+  model: { kind: 'string', metavar: 'NAME', help: 'potential (default chgnet-0.3.0 when shipped, else lennard-jones)' },
+  supercell: { kind: 'string', default: 'phononbench', metavar: 'RULE', help: 'supercell rule, as for softmode run (default phononbench)' },
+  preset: { kind: 'string', default: 'full-bz', metavar: 'NAME', help: 'stability preset, as for softmode run (default full-bz)' },
+  'campaign-dir': { kind: 'string', default: '.campaigns/demo', metavar: 'DIR', help: 'services + state (default .campaigns/demo)' },
+} as const satisfies OptionsSpec;
+
+const USAGE = `usage: softmode demo [--model NAME] [--campaign-dir DIR]
+
+options:
+${formatOptions(SPEC)}`;
+
 export async function run(argv: string[]): Promise<number> {
-  let a: Parsed;
-  try {
-    a = parseArgs(argv, { value: ['campaign-dir', 'model', 'supercell', 'preset'] });
-  } catch (e) {
-    console.error(`softmode demo: ${(e as Error).message}\nusage: softmode demo [--model NAME] [--campaign-dir DIR]`);
-    return 2;
-  }
-  const dir = campaignDirOf(str(a, 'campaign-dir') ?? '.campaigns/demo');
-  let model = str(a, 'model');
+  const a = parseCommandArgs('demo', argv, SPEC, USAGE);
+  if (typeof a === 'number') return a;
+  const v = a.values;
+  const dir = campaignDirOf(v['campaign-dir']);
+  let model = v.model;
   if (!model) {
     try {
       await potentialFor({ model: 'chgnet-0.3.0', threads: 1 });
@@ -35,8 +43,8 @@ export async function run(argv: string[]): Promise<number> {
   const code = await runCampaign([
     ...files,
     '--model', model,
-    '--supercell', str(a, 'supercell') ?? 'phononbench',
-    '--preset', str(a, 'preset') ?? 'full-bz',
+    '--supercell', v.supercell,
+    '--preset', v.preset,
     '--campaign-dir', dir,
     '--name', `demo-${model}`,
   ]);

@@ -1,7 +1,7 @@
 // softmode export --format csv|jsonl: one row per structure with its result and provenance
 // columns (model + checkpoint sha256, code sha, config sha, step keys), streamed in pages.
 import { createWriteStream } from 'node:fs';
-import { type Parsed, parseArgs, str } from '../lib/args.js';
+import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { campaignDirOf, openEnv, pickCampaign } from '../../engine/campaign.js';
 
 export const summary = 'export one row per structure with provenance columns (csv or jsonl)';
@@ -20,24 +20,28 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+const SPEC = {
+  format: { kind: 'enum', values: ['csv', 'jsonl'], default: 'csv', help: 'output format (default csv)' },
+  out: { kind: 'string', metavar: 'FILE', help: 'write to FILE instead of stdout' },
+  campaign: { kind: 'string', metavar: 'NAME', help: 'campaign name or id (default: the latest)' },
+  'campaign-dir': { kind: 'string', metavar: 'DIR', help: 'services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)' },
+} as const satisfies OptionsSpec;
+
+const USAGE = `usage: softmode export --format csv|jsonl [--out FILE] [--campaign NAME] [--campaign-dir DIR]
+
+options:
+${formatOptions(SPEC)}`;
+
 export async function run(argv: string[]): Promise<number> {
-  let a: Parsed;
-  try {
-    a = parseArgs(argv, { value: ['campaign-dir', 'campaign', 'format', 'out'] });
-  } catch (e) {
-    console.error(`softmode export: ${(e as Error).message}`);
-    return 2;
-  }
-  const format = str(a, 'format') ?? 'csv';
-  if (format !== 'csv' && format !== 'jsonl') {
-    console.error('usage: softmode export --format csv|jsonl [--out FILE] [--campaign NAME] [--campaign-dir DIR]');
-    return 2;
-  }
-  const env = await openEnv(campaignDirOf(str(a, 'campaign-dir')), { temporal: false });
-  const outPath = str(a, 'out');
+  const a = parseCommandArgs('export', argv, SPEC, USAGE);
+  if (typeof a === 'number') return a;
+  const v = a.values;
+  const format = v.format;
+  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false });
+  const outPath = v.out;
   const out: NodeJS.WritableStream = outPath ? createWriteStream(outPath) : process.stdout;
   try {
-    const c = await pickCampaign(env.store, str(a, 'campaign'));
+    const c = await pickCampaign(env.store, v.campaign);
     if (format === 'csv') out.write(COLUMNS.join(',') + '\n');
     let after = 0;
     let rows = 0;

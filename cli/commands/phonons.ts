@@ -4,10 +4,8 @@
 // phonopy-readable files so a label can be cross-checked with phonopy.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { PHONON_CONFIG } from '../../config/phonon.js';
 import { SoftmodeInputError } from '../../core/errors.js';
-import { type Mat3 } from '../../core/math/linalg.js';
 import {
   postProcess,
   STABILITY_PRESETS,
@@ -16,7 +14,7 @@ import {
   type StabilityPreset,
   type SupercellRule,
 } from '../../core/phonon/index.js';
-import { buildSettings, disposePotentials, displaceStep, forcesStep, fromJson, potentialFor, potentialRefOf, relaxStep, toJson, trajectoryPotentialFor } from '../../pipeline/index.js';
+import { buildSettings, disposePotentials, displaceStep, forcesStep, fromJson, potentialFor, resolvedPotential, relaxStep, toJson, trajectoryPotentialFor } from '../../pipeline/index.js';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../../config/relax.js';
 import {
   formatBandYaml,
@@ -24,16 +22,41 @@ import {
   formatMeshYaml,
   formatPhonopyDispYaml,
   parseForceSets,
-  parseFraction,
   parsePhonopyConf,
   parsePhonopyYaml,
   type PhonopyData,
 } from '../../core/phonon/phonopy-io.js';
 import { readStructureFile } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
-import { threadsOption, trajectoryPrecisionOption } from '../lib/args.js';
+import { type OptionsSpec, TRAJECTORY_PRECISIONS, formatOptions, parseCommandArgs, threadsOption } from '../lib/args.js';
 
 export const summary = 'phonons in one process: from displacement–force sets (FORCE_SETS, phonopy yaml) or a potential (--model); classification, band/mesh, phonopy files';
+
+const SPEC = {
+  forces: { kind: 'string', metavar: 'FILE', help: 'FORCE_SETS (type 1) or a phonopy yaml with forces per displacement' },
+  model: { kind: 'string', metavar: 'NAME', help: 'instead of --forces: compute the forces with this potential, in this\nprocess (no Temporal): relax, displace, evaluate, post-process' },
+  relax: { kind: 'enum', values: [...Object.keys(RELAX_PROTOCOLS), 'none'], default: 'phononbench', metavar: 'PROTOCOL', help: 'with --model: relaxation protocol first (default phononbench; none = as read)' },
+  threads: { kind: 'positive-int', metavar: 'N', help: 'with --model: onnxruntime threads (default: all cores; one process)' },
+  'trajectory-precision': {
+    kind: 'enum',
+    values: TRAJECTORY_PRECISIONS,
+    metavar: 'P',
+    help: "with --model: float32 | float64, the model's precision along the\nrelaxation trajectory (default: the protocol's, float32 for\nphononbench); acceptance test, energy and all phonon forces are float64",
+  },
+  supercell: { kind: 'enum', values: ['phononbench', 'min-length'], default: 'phononbench', metavar: 'RULE', help: 'with --model and no --dim: phononbench (2×2×2 of the input, default) or\nmin-length (every vector ≥ 20 Å, capped in atoms)' },
+  dim: { kind: 'matrix', counts: [1, 3, 9], integer: true, metavar: '"2 2 2"', help: "supercell matrix (1, 3 or 9 integers, phonopy's DIM; negative entries allowed)" },
+  pa: { kind: 'matrix', counts: [3, 9], metavar: '"0 1/2 1/2 ..."', help: "primitive matrix (9 numbers/fractions, phonopy's PRIMITIVE_AXES; may start with '-')" },
+  conf: { kind: 'string', metavar: 'FILE', help: 'phonopy.conf with DIM / PRIMITIVE_AXIS (default: phonopy.conf beside\n--forces, when present and --dim is not given)' },
+  preset: { kind: 'enum', values: STABILITY_PRESETS, default: 'full-bz', metavar: 'NAME', help: `${STABILITY_PRESETS.join(' | ')} (default full-bz); all are computed` },
+  mesh: { kind: 'vector', length: 3, integer: true, min: 1, metavar: '"N1 N2 N3"', help: `mesh divisions (default from density ${PHONON_CONFIG.meshLength}·|b|)` },
+  'no-band': { kind: 'boolean', help: 'skip the HPKOT band path' },
+  'phononbench-compat': { kind: 'boolean', help: "band path with seekpath coordinates used verbatim in the input cell\n(PhononBench's quirk; correct only for the HPKOT primitive cell)" },
+  'no-symmetrize': { kind: 'boolean', help: 'no level-1 symmetrization of the force constants' },
+  'keep-drift': { kind: 'boolean', help: 'do not subtract the mean force of each displaced supercell' },
+  factor: { kind: 'number', positive: true, metavar: 'X', help: `frequency conversion factor (default ${PHONON_CONFIG.frequencyFactorTHz})` },
+  out: { kind: 'string', metavar: 'DIR', help: 'write phonopy_disp.yaml, FORCE_SETS, band.yaml, mesh.yaml, result.json' },
+  json: { kind: 'boolean', help: 'print the result summary as JSON' },
+} as const satisfies OptionsSpec;
 
 const USAGE = `usage: softmode phonons <structure> --forces <FORCE_SETS|phonopy.yaml> [options]
        softmode phonons <structure> --model <chgnet-0.3.0|lennard-jones|...> [--relax phononbench|mattersim|none] [options]
@@ -41,40 +64,7 @@ const USAGE = `usage: softmode phonons <structure> --forces <FORCE_SETS|phonopy.
 <structure> is any structure file (POSCAR, CIF, ...) or a phonopy yaml holding the unit cell.
 
 options:
-  --forces FILE            FORCE_SETS (type 1) or a phonopy yaml with forces per displacement
-  --model NAME             instead of --forces: compute the forces with this potential, in this
-                           process (no Temporal): relax, displace, evaluate, post-process
-  --relax PROTOCOL         with --model: relaxation protocol first (default phononbench; none = as read)
-  --threads N              with --model: onnxruntime threads (default: all cores; one process)
-  --trajectory-precision P with --model: float32 | float64, the model's precision along the
-                           relaxation trajectory (default: the protocol's, float32 for
-                           phononbench); acceptance test, energy and all phonon forces are float64
-  --supercell RULE         with --model and no --dim: phononbench (2×2×2 of the input, default) or
-                           min-length (every vector ≥ 20 Å, capped in atoms)
-  --dim "2 2 2"            supercell matrix (3 or 9 integers, phonopy's DIM)
-  --pa "0 1/2 1/2 ..."     primitive matrix (9 numbers/fractions, phonopy's PRIMITIVE_AXES)
-  --conf FILE              phonopy.conf with DIM / PRIMITIVE_AXIS (default: phonopy.conf beside
-                           --forces, when present and --dim is not given)
-  --preset NAME            ${STABILITY_PRESETS.join(' | ')} (default full-bz); all are computed
-  --mesh "N1 N2 N3"        mesh divisions (default from density ${PHONON_CONFIG.meshLength}·|b|)
-  --no-band                skip the HPKOT band path
-  --phononbench-compat     band path with seekpath coordinates used verbatim in the input cell
-                           (PhononBench's quirk; correct only for the HPKOT primitive cell)
-  --no-symmetrize          no level-1 symmetrization of the force constants
-  --keep-drift             do not subtract the mean force of each displaced supercell
-  --factor X               frequency conversion factor (default ${PHONON_CONFIG.frequencyFactorTHz})
-  --out DIR                write phonopy_disp.yaml, FORCE_SETS, band.yaml, mesh.yaml, result.json
-  --json                   print the result summary as JSON
-  -h, --help               this text`;
-
-function parseMatrix(text: string, integer: boolean, what: string): Mat3 {
-  const v = text.trim().split(/[\s,]+/).filter(Boolean).map(parseFraction);
-  if (integer && v.some((x) => !Number.isInteger(x))) throw new SoftmodeInputError('invalid_argument', `${what} must be integers`);
-  if (v.length === 3) return [[v[0]!, 0, 0], [0, v[1]!, 0], [0, 0, v[2]!]];
-  if (v.length === 9) return [[v[0]!, v[1]!, v[2]!], [v[3]!, v[4]!, v[5]!], [v[6]!, v[7]!, v[8]!]];
-  if (v.length === 1 && integer) return [[v[0]!, 0, 0], [0, v[0]!, 0], [0, 0, v[0]!]];
-  throw new SoftmodeInputError('invalid_argument', `${what} needs ${integer ? '1, 3 or 9' : '9 (or 3 diagonal)'} numbers`);
-}
+${formatOptions(SPEC)}`;
 
 function looksLikePhonopyYaml(path: string): boolean {
   if (!/\.ya?ml$/i.test(path)) return false;
@@ -137,7 +127,7 @@ async function forcesFromModel(
     else if (o.supercellRule === 'phononbench') rule = { kind: 'phononbench' };
     else if (o.supercellRule === 'min-length') rule = { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
     else throw new SoftmodeInputError('invalid_argument', `--supercell must be phononbench or min-length (got '${o.supercellRule}')`);
-    const settings = buildSettings({ potential: potentialRefOf(potential), preset: 'full-bz', relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: rule });
+    const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: rule });
     const disp = displaceStep(unitcell, settings.displace);
     const f = await forcesStep(disp.supercell, disp.displacements, potential);
     o.log(`forces: ${disp.displacements.length} displaced supercells of ${disp.supercell.numbers.length} atoms (${potential.identity.model})`);
@@ -153,52 +143,15 @@ async function forcesFromModel(
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        forces: { type: 'string' },
-        model: { type: 'string' },
-        relax: { type: 'string', default: 'phononbench' },
-        threads: { type: 'string' },
-        'trajectory-precision': { type: 'string' },
-        supercell: { type: 'string', default: 'phononbench' },
-        dim: { type: 'string' },
-        pa: { type: 'string' },
-        conf: { type: 'string' },
-        preset: { type: 'string', default: 'full-bz' },
-        mesh: { type: 'string' },
-        'no-band': { type: 'boolean', default: false },
-        'phononbench-compat': { type: 'boolean', default: false },
-        'no-symmetrize': { type: 'boolean', default: false },
-        'keep-drift': { type: 'boolean', default: false },
-        factor: { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    console.error(`softmode phonons: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const args = parseCommandArgs('phonons', argv, SPEC, USAGE);
+  if (typeof args === 'number') return args;
   const v = args.values;
-  if (v.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const [structPath] = args.positionals;
   if (!structPath || (!v.forces) === (!v.model)) {
     console.error(USAGE);
     return 2;
   }
-  const preset = v.preset as StabilityPreset;
-  if (!STABILITY_PRESETS.includes(preset)) {
-    console.error(`softmode phonons: unknown preset '${preset}' (${STABILITY_PRESETS.join(', ')})`);
-    return 2;
-  }
+  const preset: StabilityPreset = v.preset;
   try {
     // unit cell
     let unitcell: Structure;
@@ -219,10 +172,10 @@ export async function run(argv: string[]): Promise<number> {
     let primitiveFromConf: readonly (readonly number[])[] | undefined;
     if (v.model) {
       const computed = await forcesFromModel(unitcell, v.model, {
-        relax: v.relax!,
-        ...(v['trajectory-precision'] ? { trajectoryPrecision: trajectoryPrecisionOption(v['trajectory-precision'])! } : {}),
-        ...(v.dim ? { matrix: parseMatrix(v.dim, true, '--dim') } : {}),
-        supercellRule: v.supercell!,
+        relax: v.relax,
+        ...(v['trajectory-precision'] ? { trajectoryPrecision: v['trajectory-precision'] } : {}),
+        ...(v.dim ? { matrix: v.dim } : {}),
+        supercellRule: v.supercell,
         threads: threadsOption(v.threads),
         log: (line) => {
           if (!v.json) console.log(line);
@@ -247,17 +200,15 @@ export async function run(argv: string[]): Promise<number> {
       const confPath = v.conf ?? (v.dim ? undefined : join(dirname(forcesPath), 'phonopy.conf'));
       if (confPath && existsSync(confPath)) conf = parsePhonopyConf(readFileSync(confPath, 'utf8'));
       else if (v.conf) throw new SoftmodeInputError('invalid_argument', `no such file: ${v.conf}`);
-      supercellMatrix = v.dim ? parseMatrix(v.dim, true, '--dim') : conf.supercellMatrix ?? forcesYaml.supercellMatrix ?? fromYaml.supercellMatrix;
+      supercellMatrix = v.dim ?? conf.supercellMatrix ?? forcesYaml.supercellMatrix ?? fromYaml.supercellMatrix;
       primitiveFromConf = conf.primitiveMatrix;
     }
     if (!supercellMatrix) throw new SoftmodeInputError('invalid_argument', 'no supercell matrix: give --dim, --conf or a phonopy yaml that has one');
-    const primitiveMatrix = v.pa ? parseMatrix(v.pa, false, '--pa') : primitiveFromConf ?? forcesYaml.primitiveMatrix ?? fromYaml.primitiveMatrix;
+    const primitiveMatrix = v.pa ?? primitiveFromConf ?? forcesYaml.primitiveMatrix ?? fromYaml.primitiveMatrix;
     const masses = fromYaml.unitcellMasses?.every((m) => m > 0) ? fromYaml.unitcellMasses : undefined;
     const supercell = computedSupercell ?? forcesYaml.supercell ?? fromYaml.supercell;
-    const mesh = v.mesh ? v.mesh.trim().split(/[\s,]+/).map(Number) : 'default';
-    if (mesh !== 'default' && (mesh.length !== 3 || mesh.some((x) => !Number.isInteger(x) || x < 1)))
-      throw new SoftmodeInputError('invalid_argument', '--mesh needs three positive integers');
-    const factor = v.factor !== undefined ? Number(v.factor) : forcesYaml.frequencyFactor ?? PHONON_CONFIG.frequencyFactorTHz;
+    const mesh = v.mesh ?? 'default';
+    const factor = v.factor ?? forcesYaml.frequencyFactor ?? PHONON_CONFIG.frequencyFactorTHz;
     if (!(factor > 0)) throw new SoftmodeInputError('invalid_argument', '--factor must be a positive number');
     const r = postProcess({
       unitcell,

@@ -2,7 +2,6 @@
 // Relaxes every structure in the file in this one process and prints the verdicts.
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { RELAX_PROTOCOLS, type RelaxProtocol, withTrajectoryPrecision } from '../../config/relax.js';
 import { SoftmodeInputError } from '../../core/errors.js';
 import { disposePotentials, potentialFor, trajectoryPotentialFor } from '../../pipeline/potentials.js';
@@ -10,23 +9,28 @@ import type { Potential } from '../../core/potential/types.js';
 import { type RelaxResult, relax } from '../../core/relax/relax.js';
 import { readStructureFile, writeCif, writePoscar } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
-import { threadsOption, trajectoryPrecisionOption } from '../lib/args.js';
+import { type OptionsSpec, TRAJECTORY_PRECISIONS, formatOptions, parseCommandArgs, threadsOption } from '../lib/args.js';
 
 export const summary = 'relax structures (FIRE + Fréchet cell filter + FixSymmetry, PhononBench protocol by default)';
+
+const SPEC = {
+  protocol: { kind: 'enum', values: Object.keys(RELAX_PROTOCOLS), default: 'phononbench', metavar: 'NAME', help: `${Object.keys(RELAX_PROTOCOLS).join(' | ')} (default phononbench)` },
+  model: { kind: 'string', default: 'chgnet-0.3.0', metavar: 'NAME', help: 'lennard-jones | morse (classical test potentials) | an ML model name\nsuch as chgnet-0.3.0 (default chgnet-0.3.0 when available, else an error)' },
+  threads: { kind: 'positive-int', metavar: 'N', help: 'onnxruntime threads for an ML model (default: all cores; one process)' },
+  'trajectory-precision': {
+    kind: 'enum',
+    values: TRAJECTORY_PRECISIONS,
+    metavar: 'float32|float64',
+    help: "ML model precision along the FIRE trajectory (default: the protocol's,\nfloat32 for phononbench); the acceptance test and reported energy are float64",
+  },
+  out: { kind: 'string', metavar: 'FILE', help: 'write the relaxed structure(s): .cif (all) or POSCAR/.vasp (one)' },
+  json: { kind: 'boolean', help: 'print the full results as JSON instead of a table' },
+} as const satisfies OptionsSpec;
 
 const USAGE = `usage: softmode relax <structure file> [options]
 
 options:
-  --protocol NAME   ${Object.keys(RELAX_PROTOCOLS).join(' | ')} (default phononbench)
-  --model NAME      lennard-jones | morse (classical test potentials) | an ML model name
-                    such as chgnet-0.3.0 (default chgnet-0.3.0 when available, else an error)
-  --threads N       onnxruntime threads for an ML model (default: all cores; one process)
-  --trajectory-precision float32|float64
-                    ML model precision along the FIRE trajectory (default: the protocol's,
-                    float32 for phononbench); the acceptance test and reported energy are float64
-  --out FILE        write the relaxed structure(s): .cif (all) or POSCAR/.vasp (one)
-  --json            print the full results as JSON instead of a table
-  -h, --help        this text`;
+${formatOptions(SPEC)}`;
 
 interface Loaded {
   potential: Potential;
@@ -56,30 +60,9 @@ function line(name: string, r: RelaxResult, seconds: number): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        protocol: { type: 'string', default: 'phononbench' },
-        model: { type: 'string', default: 'chgnet-0.3.0' },
-        threads: { type: 'string' },
-        'trajectory-precision': { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    console.error(`softmode relax: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs('relax', argv, SPEC, USAGE);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) {
     console.error(USAGE);
     return 2;
@@ -89,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`softmode relax: unknown protocol '${values.protocol}' (${Object.keys(RELAX_PROTOCOLS).join(', ')})`);
     return 2;
   }
-  const precision = trajectoryPrecisionOption(values['trajectory-precision']);
+  const precision = values['trajectory-precision'];
   const protocol = precision ? withTrajectoryPrecision(named, precision) : named;
   const out = values.out;
   const outKind = out ? (extname(out).toLowerCase() === '.cif' ? 'cif' : 'poscar') : null;

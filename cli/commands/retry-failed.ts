@@ -1,28 +1,36 @@
 // softmode retry-failed [--error-class X]: failed items go back to pending under a new generation
 // (new workflow ids); their attempt history and stored step results stay, so completed steps are
 // served from the store and only what failed is computed again.
-import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
+import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { campaignDirOf, openEnv, pickCampaign, startCampaignWorkflows } from '../../engine/campaign.js';
 
 export const summary = 'put failed structures back in the queue (keeps attempt history)';
 
+const SPEC = {
+  'error-class': { kind: 'string', metavar: 'X', help: 'only items that failed with this error class' },
+  'include-cancelled': { kind: 'boolean', help: 'also put cancelled items back' },
+  campaign: { kind: 'string', metavar: 'NAME', help: 'campaign name or id (default: the latest)' },
+  'campaign-dir': { kind: 'string', metavar: 'DIR', help: 'services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)' },
+} as const satisfies OptionsSpec;
+
+const USAGE = `usage: softmode retry-failed [--error-class X] [--include-cancelled] [--campaign NAME] [--campaign-dir DIR]
+
+options:
+${formatOptions(SPEC)}`;
+
 export async function run(argv: string[]): Promise<number> {
-  let a: Parsed;
+  const a = parseCommandArgs('retry-failed', argv, SPEC, USAGE);
+  if (typeof a === 'number') return a;
+  const v = a.values;
+  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: true });
   try {
-    a = parseArgs(argv, { boolean: ['include-cancelled'], value: ['campaign-dir', 'campaign', 'error-class'] });
-  } catch (e) {
-    console.error(`softmode retry-failed: ${(e as Error).message}\nusage: softmode retry-failed [--error-class X] [--include-cancelled] [--campaign NAME] [--campaign-dir DIR]`);
-    return 2;
-  }
-  const env = await openEnv(campaignDirOf(str(a, 'campaign-dir')), { temporal: true });
-  try {
-    const c = await pickCampaign(env.store, str(a, 'campaign'));
-    const n = await env.store.resetFailed(c.id, str(a, 'error-class'), bool(a, 'include-cancelled'));
+    const c = await pickCampaign(env.store, v.campaign);
+    const n = await env.store.resetFailed(c.id, v['error-class'], v['include-cancelled']);
     if (n > 0) {
       await env.store.setCampaignStatus(c.id, 'running');
       await startCampaignWorkflows(env.client!, (await env.store.getCampaign(c.id))!);
     }
-    console.log(`${c.name}: ${n} item${n === 1 ? '' : 's'} reset to pending${str(a, 'error-class') ? ` (error class ${str(a, 'error-class')})` : ''}` + (n ? '; workers pick them up (softmode run … or softmode worker)' : ''));
+    console.log(`${c.name}: ${n} item${n === 1 ? '' : 's'} reset to pending${v['error-class'] ? ` (error class ${v['error-class']})` : ''}` + (n ? '; workers pick them up (softmode run … or softmode worker)' : ''));
     return 0;
   } finally {
     await env.close({ stopServices: false });

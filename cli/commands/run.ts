@@ -2,9 +2,13 @@
 // Temporal dev server of the campaign directory (or uses DATABASE_URL / TEMPORAL_ADDRESS), runs
 // in-process workers, shows progress. Ctrl-C (or a kill) is safe: running it again resumes.
 import { ENGINE_DEFAULTS, defaultPolicy } from '../../config/engine.js';
-import { SoftmodeInputError } from '../../core/errors.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SoftmodeInputError, UsageError } from '../../core/errors.js';
+import { type RunLock, acquireRunLock } from '../../engine/run-lock.js';
+import { ServiceWatch } from '../../engine/services/watch.js';
 import type { CampaignSettings } from '../../pipeline/settings.js';
-import { type Parsed, bool, int, parseArgs, str, trajectoryPrecisionOption } from '../lib/args.js';
+import { type OptionsSpec, TRAJECTORY_PRECISIONS, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { awaitCampaignParents, campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
 import { collectFiles, ingest } from '../../engine/ingest.js';
 import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
@@ -12,23 +16,30 @@ import { WorkerSupervisor } from '../../engine/supervisor.js';
 
 export const summary = 'run a durable stability campaign over structure files (resumable; embedded services)';
 
+const SPEC = {
+  model: { kind: 'string', default: 'chgnet-0.3.0', metavar: 'NAME', help: 'chgnet-0.3.0 (default) | lennard-jones | morse (test potentials)' },
+  preset: { kind: 'string', default: 'full-bz', metavar: 'NAME', help: 'full-bz (default) | phononbench | loew | mattersim' },
+  'relax-protocol': { kind: 'string', default: 'phononbench', metavar: 'NAME', help: 'phononbench (default) | mattersim' },
+  'trajectory-precision': {
+    kind: 'enum',
+    values: TRAJECTORY_PRECISIONS,
+    metavar: 'P',
+    help: "float32 | float64: the ML model's precision along the relaxation\ntrajectory (default: the protocol's, float32 for phononbench); the\nacceptance test, stored energies and phonon forces are float64",
+  },
+  supercell: { kind: 'string', metavar: 'RULE', help: 'min-length[:L[:maxAtoms]] (default) | phononbench | N | a,b,c' },
+  'campaign-dir': { kind: 'string', metavar: 'DIR', help: 'services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)' },
+  name: { kind: 'string', metavar: 'NAME', help: 'campaign name (default: derived from inputs and settings)' },
+  window: { kind: 'int', min: 0, help: `structure workflows in flight (≤ ${ENGINE_DEFAULTS.windowMax})` },
+  partitions: { kind: 'int', min: 0, help: `campaign parents (default: 1 per ${ENGINE_DEFAULTS.partitionSize} structures)` },
+  'inference-slots': { kind: 'int', min: 0, help: 'concurrent relax/forces activities (default: cores)' },
+  'light-slots': { kind: 'int', min: 0, help: 'concurrent light activities' },
+  'no-workers': { kind: 'boolean', help: 'orchestrate only (workers run elsewhere: softmode worker)' },
+  'keep-services': { kind: 'boolean', help: 'leave the embedded servers running at exit' },
+  json: { kind: 'boolean', help: 'print the final summary as JSON on stdout' },
+} as const satisfies OptionsSpec;
+
 const USAGE = `usage: softmode run <files|dirs…> [options]
-  --model NAME            chgnet-0.3.0 (default) | lennard-jones | morse (test potentials)
-  --preset NAME           full-bz (default) | phononbench | loew | mattersim
-  --relax-protocol NAME   phononbench (default) | mattersim
-  --trajectory-precision P  float32 | float64: the ML model's precision along the relaxation
-                          trajectory (default: the protocol's, float32 for phononbench); the
-                          acceptance test, stored energies and phonon forces are float64
-  --supercell RULE        min-length[:L[:maxAtoms]] (default) | phononbench | N | a,b,c
-  --campaign-dir DIR      services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)
-  --name NAME             campaign name (default: derived from inputs and settings)
-  --window N              structure workflows in flight (≤ ${ENGINE_DEFAULTS.windowMax})
-  --partitions N          campaign parents (default: 1 per ${ENGINE_DEFAULTS.partitionSize} structures)
-  --inference-slots N     concurrent relax/forces activities (default: cores)
-  --light-slots N         concurrent light activities
-  --no-workers            orchestrate only (workers run elsewhere: softmode worker)
-  --keep-services         leave the embedded servers running at exit
-  --json                  print the final summary as JSON on stdout`;
+${formatOptions(SPEC)}`;
 
 /** Test and tuning hooks: shorter heartbeats and retry intervals from the environment. */
 function policyFromEnv(): CampaignSettings['policy'] {
@@ -44,30 +55,42 @@ function policyFromEnv(): CampaignSettings['policy'] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let a: Parsed;
-  try {
-    a = parseArgs(argv, {
-      boolean: ['no-workers', 'keep-services', 'json', 'help'],
-      value: ['model', 'preset', 'relax-protocol', 'trajectory-precision', 'supercell', 'campaign-dir', 'name', 'window', 'partitions', 'inference-slots', 'light-slots'],
-    });
-  } catch (e) {
-    console.error(`softmode run: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (bool(a, 'help')) {
-    console.log(USAGE);
-    return 0;
-  }
-  const name = str(a, 'name');
+  const a = parseCommandArgs('run', argv, SPEC, USAGE);
+  if (typeof a === 'number') return a;
+  const v = a.values;
+  const name = v.name;
   if (a.positionals.length === 0 && !name) {
     console.error(USAGE);
     return 2;
   }
-  const json = bool(a, 'json');
+  const json = v.json;
   const say = (m: string) => (json ? process.stderr : process.stdout).write(m + '\n');
-  const dir = campaignDirOf(str(a, 'campaign-dir'));
-  const env = await openEnv(dir, { temporal: false, log: say });
-  const keep = bool(a, 'keep-services');
+  const dir = resolve(campaignDirOf(v['campaign-dir']));
+  const missing = a.positionals.filter((x) => !existsSync(x));
+  if (missing.length > 0) {
+    console.error(`softmode run: no such file or directory: ${missing.join(', ')}`);
+    return 2;
+  }
+  let lock: RunLock;
+  try {
+    lock = acquireRunLock(dir, `softmode run ${argv.join(' ')}`.trim());
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`softmode run: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (lock.tookOverStale) say(`note: the previous campaign command on ${dir} (pid ${lock.tookOverStale.pid}) died without cleaning up; adopting its services`);
+  let env: Awaited<ReturnType<typeof openEnv>>;
+  try {
+    env = await openEnv(dir, { temporal: false, log: say });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  const keep = v['keep-services'];
+  let watch: ServiceWatch | undefined;
   let supervisor: WorkerSupervisor | undefined;
   let interrupted = false;
   const onSignal = () => {
@@ -82,13 +105,13 @@ export async function run(argv: string[]): Promise<number> {
     const files = inputs.length ? collectFiles(inputs) : [];
     const { campaign, created } = await createCampaign(env.store, {
       ...(name ? { name } : {}),
-      model: str(a, 'model') ?? 'chgnet-0.3.0',
-      preset: str(a, 'preset') ?? 'full-bz',
-      relaxProtocol: str(a, 'relax-protocol') ?? 'phononbench',
-      ...(str(a, 'trajectory-precision') ? { trajectoryPrecision: trajectoryPrecisionOption(str(a, 'trajectory-precision'))! } : {}),
-      supercell: str(a, 'supercell'),
-      ...(int(a, 'window') !== undefined ? { window: int(a, 'window')! } : {}),
-      partitions: int(a, 'partitions') ?? partitionsFor(files.length),
+      model: v.model,
+      preset: v.preset,
+      relaxProtocol: v['relax-protocol'],
+      ...(v['trajectory-precision'] ? { trajectoryPrecision: v['trajectory-precision'] } : {}),
+      supercell: v.supercell,
+      ...(v.window !== undefined ? { window: v.window } : {}),
+      partitions: v.partitions ?? partitionsFor(files.length),
       inputs: files,
       policy: policyFromEnv(),
     });
@@ -109,13 +132,16 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     const client = await env.connectTemporal();
-    if (!bool(a, 'no-workers')) {
+    // a dead PostgreSQL or Temporal server is restarted on the same data, and the progress line says so
+    watch = new ServiceWatch(env.services, { log: (m) => process.stderr.write(m + '\n') });
+    watch.start();
+    if (!v['no-workers']) {
       supervisor = new WorkerSupervisor({
         temporalAddress: env.services.temporalAddress,
         databaseUrl: env.services.databaseUrl,
         queues: ['light', 'inference'],
-        ...(int(a, 'inference-slots') !== undefined ? { inferenceSlots: int(a, 'inference-slots')! } : {}),
-        ...(int(a, 'light-slots') !== undefined ? { lightSlots: int(a, 'light-slots')! } : {}),
+        ...(v['inference-slots'] !== undefined ? { inferenceSlots: v['inference-slots'] } : {}),
+        ...(v['light-slots'] !== undefined ? { lightSlots: v['light-slots'] } : {}),
         log: (m) => process.stderr.write(m + '\n'),
       });
       supervisor.start();
@@ -128,11 +154,12 @@ export async function run(argv: string[]): Promise<number> {
       try {
         p = await env.store.progress(campaign.id);
         const c = await env.store.getCampaign(campaign.id);
-        printer.update(progressLine(p) + (c?.status === 'paused' ? '  (paused: softmode resume)' : ''));
+        const health = watch.status();
+        printer.update(progressLine(p) + (c?.status === 'paused' ? '  (paused: softmode resume)' : '') + (health ? `  [${health}]` : ''));
         if (p.pending + p.running === 0) break;
       } catch (e) {
         // the store may be restarting; keep going, the workers retry too
-        printer.update(`(store unavailable: ${(e as Error).message})`);
+        printer.update(`(store unavailable: ${(e as Error).message})${watch.status() ? `  [${watch.status()}]` : ''}`);
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -167,6 +194,8 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await supervisor?.stop();
+    await watch?.stop();
     await env.close({ stopServices: !keep });
+    lock.release();
   }
 }

@@ -1,21 +1,28 @@
 // softmode status: every campaign of a campaign directory (or one), from the provenance store.
-import { type Parsed, bool, parseArgs, str } from '../lib/args.js';
+import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { campaignDirOf, openEnv } from '../../engine/campaign.js';
 import { progressLine, stabilityLine } from '../lib/progress.js';
 
 export const summary = 'show campaign progress, error classes and provenance counts';
 
+const SPEC = {
+  campaign: { kind: 'string', metavar: 'NAME', help: 'only this campaign (name or id; default: all)' },
+  'campaign-dir': { kind: 'string', metavar: 'DIR', help: 'services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)' },
+  json: { kind: 'boolean', help: 'print JSON' },
+} as const satisfies OptionsSpec;
+
+const USAGE = `usage: softmode status [--campaign NAME] [--campaign-dir DIR] [--json]
+
+options:
+${formatOptions(SPEC)}`;
+
 export async function run(argv: string[]): Promise<number> {
-  let a: Parsed;
+  const a = parseCommandArgs('status', argv, SPEC, USAGE);
+  if (typeof a === 'number') return a;
+  const v = a.values;
+  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false });
   try {
-    a = parseArgs(argv, { boolean: ['json'], value: ['campaign-dir', 'campaign'] });
-  } catch (e) {
-    console.error(`softmode status: ${(e as Error).message}\nusage: softmode status [--campaign NAME] [--campaign-dir DIR] [--json]`);
-    return 2;
-  }
-  const env = await openEnv(campaignDirOf(str(a, 'campaign-dir')), { temporal: false });
-  try {
-    const want = str(a, 'campaign');
+    const want = v.campaign;
     const all = (await env.store.listCampaigns()).filter((c) => !want || c.name === want || String(c.id) === want);
     const out = [];
     for (const c of all) {
@@ -23,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
       const prov = await env.store.provenanceCounts(c.id);
       const errors = await env.store.errorClasses(c.id);
       out.push({ id: c.id, name: c.name, status: c.status, model: c.model_name, modelSha256: c.model_sha256, preset: c.preset, codeSha: c.code_sha, progress: p, provenance: prov, errors });
-      if (!bool(a, 'json')) {
+      if (!v.json) {
         console.log(`${c.name} (id ${c.id}, ${c.status}): model ${c.model_name} ${c.model_sha256.slice(0, 12)}…, preset ${c.preset}, code ${c.code_sha.slice(0, 12)}`);
         console.log(`  ${progressLine(p)}`);
         console.log(`  ${stabilityLine(p)}; relaxation failed ${p.relaxationFailed}`);
@@ -31,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
         for (const e of errors) console.log(`  ${e.status} ${e.error_class}: ${e.n}`);
       }
     }
-    if (bool(a, 'json')) console.log(JSON.stringify(out, null, 2));
+    if (v.json) console.log(JSON.stringify(out, null, 2));
     else if (all.length === 0) console.log('no campaigns');
     return 0;
   } finally {

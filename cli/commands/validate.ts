@@ -10,9 +10,15 @@ import { cellFormula, reducedFormula, structureHash } from '../../core/structure
 import { readStructureFile } from '../../core/structure/io/index.js';
 import type { Structure } from '../../core/structure/structure.js';
 import { validateStructure } from '../../core/structure/validate.js';
+import { type OptionsSpec, formatOptions, parseArgs as parseOptions } from '../lib/args.js';
 import { getSymmetry } from '../../core/symmetry/index.js';
 
 export const summary = 'read structure files/directories, print id, formula, atoms, space group and verdict per structure';
+
+const SPEC = {
+  json: { kind: 'boolean', help: 'one JSON document: { results: [...], summary: {...} }' },
+  symprec: { kind: 'number', positive: true, default: STRUCTURE_DEFAULTS.validateSymprec, metavar: 'X', help: 'symmetry tolerance in Å for the reported space group' },
+} as const satisfies OptionsSpec;
 
 const USAGE = `usage: softmode validate <file|dir>... [--json] [--symprec X]
 
@@ -22,8 +28,7 @@ const USAGE = `usage: softmode validate <file|dir>... [--json] [--symprec X]
   space group (moyo at --symprec, default ${STRUCTURE_DEFAULTS.validateSymprec} Å) and the verdict:
   'ok' or a typed error code. Exit code 0 unless the command line is wrong.
 
-  --json         one JSON document: { results: [...], summary: {...} }
-  --symprec X    symmetry tolerance in Å for the reported space group`;
+${formatOptions(SPEC)}`;
 
 export interface ValidateEntry {
   /** file path as given (or found under a given directory) */
@@ -152,34 +157,29 @@ export interface ParsedArgs {
   symprec: number;
 }
 
-/** Parse argv; returns a usage message (string) on error. */
+/** Parse argv; returns a usage message (string) on error, '' for --help. */
 export function parseArgs(argv: readonly string[]): ParsedArgs | string {
-  const paths: string[] = [];
-  let json = false;
-  let symprec: number = STRUCTURE_DEFAULTS.validateSymprec;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--json') json = true;
-    else if (a === '--symprec' || a.startsWith('--symprec=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      const x = Number(v);
-      if (v === undefined || v.trim() === '' || !Number.isFinite(x) || x <= 0) return `--symprec needs a positive number, got '${v ?? ''}'`;
-      symprec = x;
-    } else if (a === '--help' || a === '-h') return '';
-    else if (a === '--') paths.push(...argv.slice(i + 1)), (i = argv.length);
-    else if (a.startsWith('-')) return `unknown option '${a}'`;
-    else paths.push(a);
+  let p;
+  try {
+    p = parseOptions(argv, SPEC);
+  } catch (e) {
+    if (e instanceof SoftmodeInputError) return e.message;
+    throw e;
   }
-  if (paths.length === 0) return 'no files or directories given';
-  return { paths, json, symprec };
+  if (p.values.help) return '';
+  if (p.positionals.length === 0) return 'no files or directories given';
+  return { paths: p.positionals, json: p.values.json, symprec: p.values.symprec };
 }
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   if (typeof args === 'string') {
-    if (args) console.error(`softmode validate: ${args}`);
-    console.error(USAGE);
-    return args ? 2 : 0;
+    if (!args) {
+      console.log(USAGE);
+      return 0;
+    }
+    console.error(`softmode validate: ${args}\n${USAGE}`);
+    return 2;
   }
   let files: string[];
   try {
