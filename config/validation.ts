@@ -12,6 +12,7 @@ export interface ValidationConfig {
   maxJsonBytes: number;
   maxAtoms: number;
   maxAtomsInCell: number;
+  maxCellLength: number;
   symprecForPrimitive: number;
   minVolumePerAtom: number;
   maxVolumePerAtom: number;
@@ -23,7 +24,7 @@ export interface ValidationConfig {
 }
 
 export const VALIDATION: Readonly<ValidationConfig> = Object.freeze({
-  version: 'validation-1',
+  version: 'validation-2',
 
   /** Files larger than this are refused before reading (bytes). A 500-atom CIF is ~40 kB. */
   maxFileBytes: 50 * 1024 * 1024,
@@ -70,6 +71,12 @@ export const VALIDATION: Readonly<ValidationConfig> = Object.freeze({
   maxAtoms: 500,
   /** Above this many atoms in the given cell we do not even look for translations. */
   maxAtomsInCell: 4_000,
+  /**
+   * Longest cell vector accepted, Å. No crystal cell is anywhere near it (a 4,000-atom cell at
+   * the largest volume per atom is ~130 Å on a side); it keeps absurd inputs (a = 1e308) from
+   * overflowing the arithmetic before the volume check can reject them.
+   */
+  maxCellLength: 10_000,
   /** tolerance (Å) for the pure translations that give the primitive cell size */
   symprecForPrimitive: 1e-3,
 

@@ -2,22 +2,25 @@
 // creation with its frozen settings, and the campaign parents' start/signal helpers (by the
 // typed references of workflows/definitions.ts).
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { ENGINE_DEFAULTS, defaultPolicy } from '../config/engine.js';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
 import { canonicalJson, loadConfigSnapshot } from '../config/index.js';
-import { SoftmodeInputError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { repoRoot } from '../core/paths.js';
 import { type SupercellRule } from '../core/structure/supercell.js';
 import { STABILITY_PRESETS } from '../core/stability/index.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
+import { knownPotentials } from '../core/potential/index.js';
 import { potentialFor, trajectoryPotentialFor } from '../pipeline/potentials.js';
-import { type CampaignSettings, buildSettings, potentialRefOf } from '../pipeline/settings.js';
+import { type CampaignSettings, buildSettings, resolvedPotential } from '../pipeline/settings.js';
 import { type CampaignRow, Store, sha256Hex } from '../store/index.js';
 import { type CampaignInput, campaignWorkflowId } from '../workflows/definitions.js';
 import { codeVersion } from './code-version.js';
-import { type Services, defaultCampaignDir, ensureServices } from './services/index.js';
+import { type Services, defaultCampaignDir, ensureServices, stopServices } from './services/index.js';
+import { postgresIsInitialised } from './services/postgres.js';
+import { liveRunLockOwner } from './run-lock.js';
 
 export interface Env {
   services: Services;
@@ -26,6 +29,11 @@ export interface Env {
   connection?: Connection;
   /** start (or reuse) the Temporal server later, when it turns out to be needed */
   connectTemporal(): Promise<Client>;
+  /**
+   * Close the connections and, unless `stopServices` is false, stop the directory's embedded
+   * services: those this command started, and those adopted from a dead owner, unless a live
+   * `softmode run` holds the directory's run lock (they are its services then).
+   */
   close(opts?: { stopServices?: boolean }): Promise<void>;
 }
 
@@ -34,7 +42,10 @@ export function campaignDirOf(flag: string | undefined): string {
 }
 
 /** Services (embedded or from the environment), the migrated store and, if asked, a client. */
-export async function openEnv(campaignDir: string, opts: { temporal: boolean; log?: (m: string) => void }): Promise<Env> {
+export async function openEnv(campaignDir: string, opts: { temporal: boolean; log?: (m: string) => void; create?: boolean }): Promise<Env> {
+  // commands that only read (status, export, audit, …) must not create a cluster where there is none
+  if (opts.create === false && !process.env['DATABASE_URL'] && !postgresIsInitialised(resolve(campaignDir)))
+    throw new UsageError(`no campaign directory at ${resolve(campaignDir)} (softmode run creates one; --campaign-dir DIR or SOFTMODE_CAMPAIGN_DIR names another)`);
   const services = await ensureServices(campaignDir, { temporal: opts.temporal, ...(opts.log ? { log: opts.log } : {}) });
   const store = new Store(services.databaseUrl);
   try {
@@ -63,6 +74,9 @@ export async function openEnv(campaignDir: string, opts: { temporal: boolean; lo
       if (o.stopServices ?? true) {
         await later?.stop();
         await services.stop();
+        // services adopted from a command that died (kill -9) are nobody's: stop them too,
+        // unless a live campaign command owns this directory
+        if ((services.embeddedPostgres || env.services.embeddedTemporal) && !liveRunLockOwner(services.campaignDir)) await stopServices(services.campaignDir).catch(() => undefined);
       }
     },
   };
@@ -83,7 +97,7 @@ export function parseSupercell(v: string | undefined): SupercellRule {
   }
   if (parts.length === 3 && parts.every((x) => Number.isInteger(x) && x > 0))
     return { kind: 'explicit', matrix: [[parts[0]!, 0, 0], [0, parts[1]!, 0], [0, 0, parts[2]!]] };
-  throw new SoftmodeInputError('invalid_argument', `--supercell: expected phononbench, min-length[:L[:maxAtoms]], N or a,b,c (got '${v}')`);
+  throw new UsageError(`--supercell: expected phononbench, min-length[:L[:maxAtoms]], N or a,b,c (got '${v}')`);
 }
 
 export function modelManifest(model: string): unknown {
@@ -126,9 +140,9 @@ export function defaultCampaignName(o: CampaignOptions): string {
 /** Create (or find) the campaign row with its frozen settings. */
 export async function createCampaign(store: Store, o: CampaignOptions): Promise<{ campaign: CampaignRow; created: boolean }> {
   if (!(STABILITY_PRESETS as readonly string[]).includes(o.preset))
-    throw new SoftmodeInputError('invalid_argument', `--preset must be one of ${STABILITY_PRESETS.join(', ')} (got '${o.preset}')`);
+    throw new UsageError(`--preset must be one of ${STABILITY_PRESETS.join(', ')} (got '${o.preset}')`);
   const named = RELAX_PROTOCOLS[o.relaxProtocol];
-  if (!named) throw new SoftmodeInputError('invalid_argument', `--relax-protocol must be one of ${Object.keys(RELAX_PROTOCOLS).join(', ')}`);
+  if (!named) throw new UsageError(`--relax-protocol must be one of ${Object.keys(RELAX_PROTOCOLS).join(', ')}`);
   const protocol = o.trajectoryPrecision ? withTrajectoryPrecision(named, o.trajectoryPrecision) : named;
   const name = o.name ?? defaultCampaignName(o);
   const existing = await store.getCampaign(name);
@@ -140,14 +154,14 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
     // the relaxation's trajectory model must load too (workers would fail on every structure)
     await trajectoryPotentialFor(spec, potential, protocol);
   } catch (e) {
-    const hint = o.model === 'lennard-jones' || o.model === 'morse' ? '' : ` (the classical test potential is available as --model lennard-jones)`;
-    throw new SoftmodeInputError('invalid_argument', `cannot load model '${o.model}': ${(e as Error).message}${hint}`);
+    const hint = ` (known potentials: ${knownPotentials().flatMap((k) => k.names).join(', ')})`;
+    throw new UsageError(`cannot load model '${o.model}': ${(e as Error).message}${hint}`);
   }
   const identity = potential.identity;
   const config = await loadConfigSnapshot();
   const partitions = Math.max(1, o.partitions ?? 1);
   const settings = buildSettings({
-    potential: potentialRefOf(potential),
+    potential: resolvedPotential(potential),
     preset: o.preset,
     relaxProtocol: protocol,
     supercell: parseSupercell(o.supercell),
@@ -253,12 +267,12 @@ export async function signalCampaign(client: Client, c: CampaignRow, signal: str
 export async function pickCampaign(store: Store, name: string | undefined): Promise<CampaignRow> {
   if (name) {
     const c = await store.getCampaign(/^\d+$/.test(name) ? Number(name) : name);
-    if (!c) throw new SoftmodeInputError('invalid_argument', `no campaign '${name}' in this campaign directory`);
+    if (!c) throw new UsageError(`no campaign '${name}' in this campaign directory`);
     return c;
   }
   const all = await store.listCampaigns();
   const last = all[all.length - 1];
-  if (!last) throw new SoftmodeInputError('invalid_argument', 'no campaign in this campaign directory yet (softmode run <files>)');
+  if (!last) throw new UsageError('no campaign in this campaign directory yet (softmode run <files>)');
   return last;
 }
 

@@ -2,12 +2,13 @@
 // in each file (core/structure/io), its canonical content hash (core/structure/hash) and the
 // exact geometry (its sha256 is the ref every step's key starts from). Files or structures that
 // cannot be read become items rejected at ingest with their typed error code; nothing stops.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { STRUCTURE_DEFAULTS } from '../config/structure.js';
 import { isInputError } from '../core/errors.js';
 import { readStructureFile } from '../core/structure/io/index.js';
 import { reducedFormula, structureHash } from '../core/structure/hash.js';
+import { preflightStructure } from '../core/structure/validate.js';
 import type { Structure } from '../core/structure/structure.js';
 import { toJson } from '../pipeline/structure-json.js';
 import { canonicalJson } from '../config/index.js';
@@ -15,26 +16,95 @@ import { type NewItem, type Store, sha256Hex } from '../store/index.js';
 
 const STRUCTURE_EXT = /\.(cif|mcif|vasp|poscar|contcar|xyz|extxyz|json)$/i;
 
-/** Structure files under the given files/directories (directories recursively, sorted). */
-export function collectFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string, explicit: boolean) => {
+/** Whether a file found in a directory is taken as a structure file (by its name). */
+export function isStructureFileName(name: string): boolean {
+  return STRUCTURE_EXT.test(name) || /^(POSCAR|CONTCAR)/i.test(name);
+}
+
+export interface SkippedPath {
+  path: string;
+  reason: string;
+}
+
+export interface CollectedFiles {
+  /** structure files, sorted within each directory, each once */
+  files: string[];
+  /** everything under the given directories that was not taken, with why */
+  skipped: SkippedPath[];
+}
+
+/**
+ * The structure files under the given paths. A path given explicitly is always taken (a missing
+ * one too: ingest reports it unreadable). Directories are walked recursively in name order;
+ * symbolic links are followed, to files and to directories, each real directory once (no
+ * cycles). Hidden entries, names that are not structure files, broken links and names that are
+ * not valid UTF-8 are listed in `skipped` with the reason, never dropped silently.
+ */
+export function collectStructureFiles(paths: readonly string[]): CollectedFiles {
+  const files: string[] = [];
+  const skipped: SkippedPath[] = [];
+  const seenDirs = new Set<string>();
+  const walk = (dir: string): void => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch (e) {
+      skipped.push({ path: dir, reason: `unreadable directory: ${(e as Error).message}` });
+      return;
+    }
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    let entries: Buffer[];
+    try {
+      entries = readdirSync(dir, { encoding: 'buffer' });
+    } catch (e) {
+      skipped.push({ path: dir, reason: `unreadable directory: ${(e as Error).message}` });
+      return;
+    }
+    const names = entries
+      .map((raw) => ({ raw, name: raw.toString('utf8') }))
+      .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+    for (const { raw, name } of names) {
+      const p = join(dir, name);
+      if (!Buffer.from(name, 'utf8').equals(raw)) {
+        skipped.push({ path: p, reason: 'file name is not valid UTF-8 (rename the file)' });
+        continue;
+      }
+      if (name.startsWith('.')) {
+        skipped.push({ path: p, reason: 'hidden entry' });
+        continue;
+      }
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        skipped.push({ path: p, reason: lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ? 'broken symbolic link' : 'unreadable' });
+        continue;
+      }
+      if (st.isDirectory()) walk(p);
+      else if (!st.isFile()) skipped.push({ path: p, reason: 'not a regular file' });
+      else if (isStructureFileName(name)) files.push(p);
+      else skipped.push({ path: p, reason: 'not a structure file name (.cif .mcif .vasp .poscar .contcar .xyz .extxyz .json, POSCAR*, CONTCAR*)' });
+    }
+  };
+  for (const given of paths) {
+    const p = resolve(given);
     let st;
     try {
       st = statSync(p);
     } catch {
-      if (explicit) out.push(p); // reported as unreadable at ingest
-      return;
+      files.push(p); // reported as unreadable at ingest
+      continue;
     }
-    if (st.isDirectory()) {
-      for (const f of readdirSync(p).sort()) {
-        if (f.startsWith('.')) continue;
-        walk(join(p, f), false);
-      }
-    } else if (explicit || STRUCTURE_EXT.test(p) || /^(POSCAR|CONTCAR)/i.test(basename(p))) out.push(p);
-  };
-  for (const p of paths) walk(resolve(p), true);
-  return [...new Set(out)];
+    if (st.isDirectory()) walk(p);
+    else files.push(p);
+  }
+  return { files: [...new Set(files)], skipped };
+}
+
+/** Structure files under the given files/directories (see collectStructureFiles). */
+export function collectFiles(paths: readonly string[]): string[] {
+  return collectStructureFiles(paths).files;
 }
 
 export function geometrySha256(s: Structure): string {
@@ -51,7 +121,14 @@ export interface IngestSummary {
 }
 
 /** Add every structure of `paths` as items of the campaign (idempotent). */
-export async function ingest(store: Store, campaignId: number, partitions: number, paths: readonly string[], onFile?: (done: number, total: number) => void): Promise<IngestSummary> {
+export async function ingest(
+  store: Store,
+  campaignId: number,
+  partitions: number,
+  paths: readonly string[],
+  onFile?: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<IngestSummary> {
   const files = collectFiles(paths);
   let structures = 0;
   let rejected = 0;
@@ -61,15 +138,22 @@ export async function ingest(store: Store, campaignId: number, partitions: numbe
     if (batch.length === 0) return;
     newItems += await store.addItems(campaignId, partitions, batch.splice(0));
   };
+  const reject = (path: string, index: number, name: string, e: unknown): void => {
+    rejected++;
+    // a reader that throws anything but a typed structure error on one file is a bug in that
+    // reader: the file is rejected with the fault named (stack included), the campaign goes on
+    const errorClass = isInputError(e) ? e.code : 'reader_fault';
+    const message = isInputError(e) ? e.message : `${path}: ${(e as Error)?.stack ?? String(e)}`.slice(0, 4000);
+    batch.push({ structureId: null, sourcePath: path, sourceIndex: index, sourceName: name, rejected: { errorClass, message } });
+  };
   for (let fi = 0; fi < files.length; fi++) {
+    if (signal?.aborted) break;
     const path = files[fi]!;
     let list: Structure[];
     try {
       list = readStructureFile(path);
     } catch (e) {
-      if (!isInputError(e)) throw e;
-      rejected++;
-      batch.push({ structureId: null, sourcePath: path, sourceIndex: 0, sourceName: basename(path), rejected: { errorClass: e.code, message: e.message } });
+      reject(path, 0, basename(path), e);
       continue;
     }
     const text = readFileSync(path, 'utf8');
@@ -78,13 +162,14 @@ export async function ingest(store: Store, campaignId: number, partitions: numbe
     for (let k = 0; k < list.length; k++) {
       const s = list[k]!;
       const name = s.name ?? (list.length > 1 ? `${basename(path)}#${k}` : basename(path));
+      if (signal?.aborted) break;
       let hash: string;
       try {
+        // sizes, finite numbers and the cell first: nothing costly runs on absurd input
+        preflightStructure(s);
         hash = structureHash(s);
       } catch (e) {
-        if (!isInputError(e)) throw e;
-        rejected++;
-        batch.push({ structureId: null, sourcePath: path, sourceIndex: k, sourceName: name, rejected: { errorClass: e.code, message: e.message } });
+        reject(path, k, name, e);
         continue;
       }
       const id = await store.putStructure({

@@ -15,6 +15,7 @@ import { VALIDATION } from '../config/validation.js';
 import type { SupercellRule } from '../core/structure/supercell.js';
 import type { StabilityRules } from '../core/stability/index.js';
 import type { ActivityPolicy } from '../workflows/definitions.js';
+import { stepKey } from '../store/keys.js';
 import type { DisplaceParams, PhononParams, ValidateParams } from './steps.js';
 
 /**
@@ -40,6 +41,11 @@ export interface PotentialRef {
   architecture: string;
   /** precision of every stored energy, force and of the relaxation's acceptance test */
   precision: OnnxPrecision;
+}
+
+/** A loaded potential as campaign creation sees it: its identity and the elements it handles. */
+export interface ResolvedPotential {
+  ref: PotentialRef;
   /** atomic numbers it handles (null = all): validation rejects the others */
   supportedElements: number[] | null;
 }
@@ -66,7 +72,7 @@ export interface CampaignSettings {
 }
 
 export interface SettingsOptions {
-  potential: PotentialRef;
+  potential: ResolvedPotential;
   preset: string;
   relaxProtocol: RelaxProtocol;
   supercell: SupercellRule;
@@ -80,7 +86,7 @@ export interface SettingsOptions {
 export function buildSettings(o: SettingsOptions): CampaignSettings {
   return {
     settingsVersion: SETTINGS_VERSION,
-    potential: o.potential,
+    potential: o.potential.ref,
     preset: o.preset,
     validate: { symprec: STRUCTURE_DEFAULTS.validateSymprec, validationVersion: VALIDATION.version, supportedElements: o.potential.supportedElements },
     relax: { protocol: o.relaxProtocol },
@@ -111,20 +117,17 @@ export function buildSettings(o: SettingsOptions): CampaignSettings {
   };
 }
 
-/** A loaded potential's full identity, as settings record it. */
-export function potentialRefOf(p: Potential): PotentialRef {
+/** A loaded potential's full identity (as settings record it) and its element set. */
+export function resolvedPotential(p: Potential): ResolvedPotential {
   return {
-    model: p.identity.model,
-    checkpointSha256: p.identity.checkpointSha256,
-    architecture: (p.identity as { architecture?: string }).architecture ?? p.identity.model,
-    precision: p.identity.precision,
+    ref: {
+      model: p.identity.model,
+      checkpointSha256: p.identity.checkpointSha256,
+      architecture: (p.identity as { architecture?: string }).architecture ?? p.identity.model,
+      precision: p.identity.precision,
+    },
     supportedElements: p.supportedElements ? [...p.supportedElements].sort((a, b) => a - b) : null,
   };
-}
-
-/** The potential fields a model-evaluating step's result depends on (all but the element list). */
-function potentialIdentity(p: PotentialRef): Omit<PotentialRef, 'supportedElements'> {
-  return { model: p.model, checkpointSha256: p.checkpointSha256, architecture: p.architecture, precision: p.precision };
 }
 
 /**
@@ -137,16 +140,21 @@ export function stepKeyParams(s: CampaignSettings, step: StepName): Record<strin
       return { ...s.validate };
     case 'relax':
       // the trajectory precision is inside the protocol
-      return { protocol: s.relax.protocol, potential: potentialIdentity(s.potential) };
+      return { protocol: s.relax.protocol, potential: s.potential };
     case 'displace':
       return { ...s.displace, batching: s.forcesBatching };
     case 'forces':
-      return { potential: potentialIdentity(s.potential) };
+      return { potential: s.potential };
     case 'phonons':
       return { ...s.phonons };
     case 'classify':
       return { ...s.classify };
   }
+}
+
+/** A step's content address: sha256 of its cache version, input refs and exactly the settings it reads. */
+export function stepKeyOf(s: CampaignSettings, step: StepName, inputRefs: readonly string[], extraParams: Record<string, unknown> = {}): string {
+  return stepKey({ step, cacheVersion: STEP_CACHE_VERSIONS[step], inputRefs, params: { ...stepKeyParams(s, step), ...extraParams }, modelSha256: stepModelSha256(s, step) });
 }
 
 /** The checkpoint a step's result depends on (stored beside it), or null for model-free steps. */

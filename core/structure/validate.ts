@@ -1,6 +1,6 @@
 // Structure validation: is this a structure the engine may run phonons on? Each failure has a
 // stable code (core/errors.ts) so campaigns can count and store rejections by class.
-import { SoftmodeInputError, type InputErrorCode } from '../errors.js';
+import { StructureError, type StructureErrorCode, isInputError } from '../errors.js';
 import { det3, inv3, norm3, transpose3, type Mat3, type Vec3 } from '../math/linalg.js';
 import { VALIDATION, type ValidationConfig } from '../../config/validation.js';
 import { atomicMass, atomicNumber, covalentRadius, MAX_ATOMIC_NUMBER, symbolOf } from './elements.js';
@@ -13,11 +13,11 @@ export interface ValidateOptions {
   config?: Partial<ValidationConfig>;
 }
 
-export type ValidationResult = { ok: true; warnings: string[] } | { ok: false; code: InputErrorCode; message: string; detail?: Record<string, unknown> };
+export type ValidationResult = { ok: true; warnings: string[] } | { ok: false; code: StructureErrorCode; message: string; detail?: Record<string, unknown> };
 
 class Reject extends Error {
   constructor(
-    readonly code: InputErrorCode,
+    readonly code: StructureErrorCode,
     message: string,
     readonly detail?: Record<string, unknown>,
   ) {
@@ -25,7 +25,7 @@ class Reject extends Error {
   }
 }
 
-function fail(code: InputErrorCode, message: string, detail?: Record<string, unknown>): never {
+function fail(code: StructureErrorCode, message: string, detail?: Record<string, unknown>): never {
   throw new Reject(code, message, detail);
 }
 
@@ -35,34 +35,70 @@ export function validateStructure(s: Structure, opts: ValidateOptions = {}): Val
     return { ok: true, warnings: check(s, opts) };
   } catch (e) {
     if (e instanceof Reject) return { ok: false, code: e.code, message: e.message, ...(e.detail ? { detail: e.detail } : {}) };
-    if (e instanceof SoftmodeInputError) return { ok: false, code: e.code, message: e.message, ...(e.detail ? { detail: e.detail } : {}) };
+    if (isInputError(e)) return { ok: false, code: e.code, message: e.message, ...(e.detail ? { detail: e.detail } : {}) };
     throw e;
   }
 }
 
-/** Validate and throw a SoftmodeInputError on failure; returns the warnings otherwise. */
+/** Validate and throw a StructureError on failure; returns the warnings otherwise. */
 export function assertValidStructure(s: Structure, opts: ValidateOptions = {}): string[] {
   const r = validateStructure(s, opts);
-  if (!r.ok) throw new SoftmodeInputError(r.code, (s.name ? `${s.name}: ` : '') + r.message, r.detail);
+  if (!r.ok) throw new StructureError(r.code, (s.name ? `${s.name}: ` : '') + r.message, r.detail);
   return r.warnings;
 }
 
-function check(s: Structure, opts: ValidateOptions): string[] {
+/**
+ * The checks that cost O(atoms) and no symmetry or neighbour search: shapes, finite numbers,
+ * atom count, a non-degenerate cell, volume per atom. Run before anything that could take long
+ * on hostile input (hashing, symmetry, distances): ingest calls it first.
+ */
+export function preflightStructure(s: Structure, opts: Pick<ValidateOptions, 'config'> = {}): string[] {
   const cfg: ValidationConfig = { ...VALIDATION, ...(opts.config ?? {}) };
-  const warnings: string[] = [];
-  const n = s.numbers.length;
+  try {
+    return preflight(s, cfg);
+  } catch (e) {
+    if (e instanceof Reject) throw new StructureError(e.code, (s.name ? `${s.name}: ` : '') + e.message, e.detail);
+    throw e;
+  }
+}
 
+function preflight(s: Structure, cfg: ValidationConfig): string[] {
+  const warnings: string[] = [];
   // shapes and finiteness
+  if (!Array.isArray(s.numbers) || !Array.isArray(s.frac)) fail('unparsable', 'structure has no atom list');
+  const n = s.numbers.length;
   const L = s.lattice as readonly (readonly number[])[] | undefined;
   if (!L || L.length !== 3 || L.some((r) => !r || r.length !== 3)) fail('no_cell', 'no 3×3 lattice');
   if (L.some((r) => r.some((x) => !Number.isFinite(x)))) fail('non_finite', 'lattice has a non-finite number');
   if (n === 0) fail('empty_structure', 'structure has no atoms');
-  if (s.frac.length !== n) fail('invalid_argument', `positions (${s.frac.length}) and atomic numbers (${n}) differ in length`);
+  if (s.frac.length !== n) fail('unparsable', `positions (${s.frac.length}) and atomic numbers (${n}) differ in length`);
   for (let i = 0; i < n; i++) {
     const p = s.frac[i]!;
     if (p.length !== 3 || !Number.isFinite(p[0]) || !Number.isFinite(p[1]) || !Number.isFinite(p[2])) fail('non_finite', `atom ${i} has a non-finite position`, { atom: i });
   }
 
+  // too many atoms for any further check to be worth its time
+  if (n > cfg.maxAtomsInCell) fail('too_many_atoms', `${n} atoms in the cell; the limit is ${cfg.maxAtomsInCell} (and ${cfg.maxAtoms} per primitive cell)`, { atoms: n });
+  // cell (vectors longer than ~1e100 Å overflow the determinant: not finite)
+  const lengths = L.map((r) => norm3(r));
+  if (lengths.some((x) => !(x <= cfg.maxCellLength))) fail('bad_volume', `a lattice vector (${lengths.map((x) => x.toPrecision(4)).join(', ')} Å) is longer than ${cfg.maxCellLength} Å`);
+  if (lengths.some((x) => x === 0)) fail('no_cell', 'a lattice vector has zero length');
+  const det = det3(L);
+  if (!Number.isFinite(det)) fail('non_finite', 'the cell volume is not a finite number');
+  const flatness = Math.abs(det) / (lengths[0]! * lengths[1]! * lengths[2]!);
+  if (!(flatness >= cfg.minCellFlatness)) fail('no_cell', `degenerate cell: the lattice vectors are (nearly) coplanar (|det|/(abc) = ${flatness.toExponential(2)})`);
+  if (det < 0) warnings.push('lattice is left-handed (negative determinant)');
+  const vpa = Math.abs(det) / n;
+  if (vpa < cfg.minVolumePerAtom || vpa > cfg.maxVolumePerAtom)
+    fail('bad_volume', `volume per atom ${vpa.toPrecision(4)} Å³ is outside [${cfg.minVolumePerAtom}, ${cfg.maxVolumePerAtom}]`, { volumePerAtom: vpa });
+
+  return warnings;
+}
+
+function check(s: Structure, opts: ValidateOptions): string[] {
+  const cfg: ValidationConfig = { ...VALIDATION, ...(opts.config ?? {}) };
+  const warnings = preflight(s, cfg);
+  const n = s.numbers.length;
   // elements
   const supported = opts.supportedElements ? new Set([...opts.supportedElements].map((e) => (typeof e === 'number' ? e : atomicNumber(e) ?? -1))) : undefined;
   const present = new Set<number>();
@@ -76,20 +112,7 @@ function check(s: Structure, opts: ValidateOptions): string[] {
     if (!Number.isFinite(atomicMass(z))) warnings.push(`element ${symbolOf(z)} has no standard atomic mass in phonopy's table`);
   }
 
-  // cell
-  const lengths = L.map((r) => norm3(r));
-  if (lengths.some((x) => x === 0)) fail('no_cell', 'a lattice vector has zero length');
-  const det = det3(L);
-  const flatness = Math.abs(det) / (lengths[0]! * lengths[1]! * lengths[2]!);
-  if (!(flatness >= cfg.minCellFlatness)) fail('no_cell', `degenerate cell: the lattice vectors are (nearly) coplanar (|det|/(abc) = ${flatness.toExponential(2)})`);
-  if (det < 0) warnings.push('lattice is left-handed (negative determinant)');
-  const vpa = Math.abs(det) / n;
-  if (vpa < cfg.minVolumePerAtom || vpa > cfg.maxVolumePerAtom)
-    fail('bad_volume', `volume per atom ${vpa.toPrecision(4)} Å³ is outside [${cfg.minVolumePerAtom}, ${cfg.maxVolumePerAtom}]`, { volumePerAtom: vpa });
-
   // size: atoms per primitive cell
-  if (n > cfg.maxAtomsInCell) fail('too_many_atoms', `${n} atoms in the cell; the limit is ${cfg.maxAtomsInCell} (and ${cfg.maxAtoms} per primitive cell)`, { atoms: n });
-
   // atoms per primitive cell first: O(n·translations), cheaper than the O(n²) distance check
   if (n > cfg.maxAtoms) {
     const translations = countPureTranslations(s, cfg.symprecForPrimitive);

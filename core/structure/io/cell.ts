@@ -1,5 +1,6 @@
 // Cell parameters ⇄ lattice matrix. Convention (ASE cellpar_to_cell, PDB/mmCIF default
 // orthogonalisation): a along x, b in the xy-plane, c completing a right-handed cell.
+import { VALIDATION } from '../../../config/validation.js';
 import { type Mat3, cross3, dot3, norm3 } from '../../math/linalg.js';
 import { inputError, type SourceContext } from './common.js';
 
@@ -19,6 +20,7 @@ export function cellparToLattice(a: number, b: number, c: number, alpha: number,
   const all = [a, b, c, alpha, beta, gamma];
   if (all.some((x) => !Number.isFinite(x))) throw inputError('non_finite', ctx, 'cell parameters are not finite');
   if (a <= 0 || b <= 0 || c <= 0) throw inputError('no_cell', ctx, `cell lengths must be positive (a=${a}, b=${b}, c=${c})`);
+  if (Math.max(a, b, c) > VALIDATION.maxCellLength) throw inputError('bad_volume', ctx, `a cell length (a=${a}, b=${b}, c=${c}) exceeds ${VALIDATION.maxCellLength} Å`);
   for (const ang of [alpha, beta, gamma])
     if (ang <= 0 || ang >= 180) throw inputError('no_cell', ctx, `cell angles must lie in (0°, 180°), got ${ang}`);
   const ca = cosDeg(alpha);
