@@ -2,18 +2,21 @@
 // rule 1): its key is sha256(input refs + params + model checkpoint sha256 + cache version); a
 // step whose key is stored returns the stored result (a "hit", counted) and nothing is
 // recomputed. CPU-heavy work runs in compute threads (compute/pool.ts) so the activity keeps
-// heartbeating. Invalid input → non-retryable ApplicationFailure typed with its code (the
-// structure is rejected); faults → thrown (bounded retries with backoff, set by the workflow);
-// scientific outcomes (no convergence, imaginary modes) are results.
+// heartbeating. Errors say whose fault (toFailure): an invalid structure → non-retryable
+// ApplicationFailure typed with its code, details ['input'] (the structure is rejected); a bad
+// setting, a corrupt model or a missing step → non-retryable under its class name (the item
+// fails); infrastructure and bugs → retried (bounded retries with backoff, set by the workflow),
+// a bug's stack kept in the attempt record; scientific outcomes (no convergence, imaginary
+// modes) are results.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { isInputError } from '../core/errors.js';
+import { TemporalFailure } from '@temporalio/common';
 import { type ItemStatus, Store, stepKey } from '../store/index.js';
 import type { InFlight } from '../workflows/definitions.js';
-import { type ComputePool, JobFailed } from './compute/pool.js';
-import type { Job } from './compute/jobs.js';
+import type { ComputePool } from './compute/pool.js';
+import { type Job, errorKind } from './compute/jobs.js';
 import type { PotentialSpec } from '../pipeline/potentials.js';
 import type { ClassifyOut, DisplaceOut, ForcesOut, PhononOut, RelaxOut, StructureJson, ValidateOut } from '../pipeline/steps.js';
-import { type CampaignSettings, STEP_CACHE_VERSIONS, type StepName, checkedSettings, stepKeyParams, stepModelSha256 } from '../pipeline/settings.js';
+import { type CampaignSettings, STEP_CACHE_VERSIONS, type StepName, checkedSettings, stepKeyOf, stepKeyParams, stepModelSha256 } from '../pipeline/settings.js';
 import type { DisplaceRef, InferenceActivities, ItemCtx, LightActivities, RecordRefs, RelaxRef } from '../workflows/definitions.js';
 
 export type { InferenceActivities, LightActivities } from '../workflows/definitions.js';
@@ -32,12 +35,36 @@ interface DisplacePayload extends DisplaceOut {
   batches: number;
 }
 
-/** Turn what a step threw into what Temporal should do with it. */
-function toFailure(e: unknown): unknown {
-  const code = isInputError(e) ? e.code : e instanceof JobFailed ? e.code : undefined;
-  if (code) return ApplicationFailure.create({ message: (e as Error).message, type: code, nonRetryable: true, details: ['input'] });
-  if (e instanceof Error && e.name === 'StepNotAvailable') return ApplicationFailure.create({ message: e.message, type: 'step_not_available', nonRetryable: true });
-  return e;
+/**
+ * Turn what a step threw into what Temporal should do with it (the structure workflow marks an
+ * item rejected only for a non-retryable failure with details ['input']; every other failure
+ * that ends the item is failed, under the ApplicationFailure's type):
+ * - StructureError → non-retryable, type = its code, details ['input']: rejected;
+ * - UsageError, ModelIntegrityError, StepNotAvailableError → non-retryable, type = the class
+ *   name (`retry-failed --error-class ModelIntegrityError`): failed;
+ * - InfrastructureError (and system/PostgreSQL connection and disk faults) → retryable;
+ * - anything else is a bug → retryable, type = its name (e.g. RangeError), stack kept.
+ * Temporal's own failures (cancellation, an ApplicationFailure thrown on purpose) pass through.
+ */
+export function toFailure(e: unknown): unknown {
+  if (e instanceof TemporalFailure) return e;
+  const err = e instanceof Error ? e : new Error(String(e));
+  const code = (err as { code?: unknown }).code;
+  switch (errorKind(e)) {
+    case 'structure':
+      return ApplicationFailure.create({ message: err.message, type: String(code), nonRetryable: true, details: ['input'] });
+    case 'usage':
+      return ApplicationFailure.create({ message: err.message, type: 'UsageError', nonRetryable: true, details: ['usage', code ?? null], cause: err });
+    case 'model_integrity':
+      return ApplicationFailure.create({ message: err.message, type: 'ModelIntegrityError', nonRetryable: true, details: ['model_integrity', code ?? null], cause: err });
+    case 'step_not_available':
+      return ApplicationFailure.create({ message: err.message, type: 'StepNotAvailableError', nonRetryable: true, details: ['step_not_available'], cause: err });
+    case 'infrastructure':
+      return ApplicationFailure.create({ message: err.message, type: 'InfrastructureError', nonRetryable: false, details: ['infrastructure'], cause: err });
+    case 'bug':
+      // ApplicationFailure.fromError keeps the stack; the type is the error's own name
+      return ApplicationFailure.fromError(err, { type: err.name || 'Error', nonRetryable: false });
+  }
 }
 
 export function createActivities(deps: ActivityDeps): LightActivities & InferenceActivities {
@@ -105,7 +132,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
   ): Promise<{ key: string; payload: T; served: boolean }> {
     const params = { ...stepKeyParams(s, name), ...extraParams };
     const modelSha256 = stepModelSha256(s, name);
-    const key = stepKey({ step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelSha256 });
+    const key = stepKeyOf(s, name, inputRefs, extraParams);
     const use = { itemId: ctx.itemId, generation: ctx.generation };
     const hit = await store.getStep<T>(key, use);
     if (hit) {
@@ -120,6 +147,8 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     } catch (e) {
       const f = toFailure(e);
       const input = f instanceof ApplicationFailure && f.nonRetryable && f.details?.[0] === 'input';
+      // a bug keeps its stack in the attempt record (the stack's first line is "Name: message")
+      const bug = !(e instanceof TemporalFailure) && errorKind(e) === 'bug';
       await safeRecordAttempt({
         itemId: ctx.itemId,
         generation: ctx.generation,
@@ -127,7 +156,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
         activityAttempt: attemptNo(),
         outcome: input ? 'rejected' : 'fault',
         errorClass: f instanceof ApplicationFailure ? (f.type ?? 'Error') : e instanceof Error ? e.name : 'Error',
-        errorMessage: e instanceof Error ? e.message : String(e),
+        errorMessage: e instanceof Error ? (bug && e.stack ? e.stack : e.message) : String(e),
         host,
         durationMs: performance.now() - t0,
       });

@@ -4,7 +4,7 @@
 // by name, so the caller's resolved settings decide what is computed. Used by the activities
 // (through the compute threads), the one-process path (run-one.ts) and the bench drivers.
 import { displacedSupercell } from '../core/phonon/displaced.js';
-import { SoftmodeInputError } from '../core/errors.js';
+import { SoftmodeInputError, UsageError } from '../core/errors.js';
 import type { Potential } from '../core/potential/types.js';
 import type { Structure } from '../core/structure/structure.js';
 import { type DisplacementForces, STABILITY_PRESETS, type StabilityResult, chooseSupercell, classifyStability, generateDisplacements, makeSupercell, postProcess, type SupercellRule } from '../core/phonon/index.js';
@@ -18,13 +18,8 @@ import { type StructureJson, fromJson, toJson } from './structure-json.js';
 
 export { type StructureJson, fromJson, toJson } from './structure-json.js';
 
-/** A step whose core/ implementation is absent from this build: a deployment fault, never a result. */
-export class StepNotAvailableError extends Error {
-  constructor(what: string) {
-    super(`${what} is not available in this build`);
-    this.name = 'StepNotAvailable';
-  }
-}
+/** A step whose core/ implementation is absent from this build (now in core/errors.ts). */
+export { StepNotAvailableError } from '../core/errors.js';
 
 export interface ValidateOut {
   formula: string;
@@ -45,7 +40,7 @@ export interface ValidateParams {
 
 export function validateStep(structure: StructureJson, params: ValidateParams): ValidateOut {
   const s = fromJson(structure);
-  // typed SoftmodeInputError on failure: the activity turns it into a non-retryable rejection
+  // typed StructureError on failure: the activity turns it into a non-retryable rejection
   const warnings = assertValidStructure(s, params.supportedElements ? { supportedElements: new Set(params.supportedElements) } : {});
   const sym = getSymmetry(s, params.symprec);
   return { formula: reducedFormula(s.numbers), natoms: s.numbers.length, spacegroup: sym.number, spacegroupSymbol: sym.symbol, warnings };
@@ -276,7 +271,7 @@ export interface ClassifyOut {
 
 /** Labels under every preset from stored spectra; the campaign's preset gives `label`. */
 export function classifyStep(ph: PhononOut, preset: string, rules: StabilityRules): ClassifyOut {
-  if (!(STABILITY_PRESETS as readonly string[]).includes(preset)) throw new SoftmodeInputError('invalid_argument', `unknown stability preset '${preset}' (${STABILITY_PRESETS.join(', ')})`);
+  if (!(STABILITY_PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown stability preset '${preset}' (${STABILITY_PRESETS.join(', ')})`);
   const spectrum = {
     commensurate: ph.commensurate,
     ...(ph.band && ph.band.qpoints.length > 0 ? { band: ph.band } : {}),

@@ -2,7 +2,8 @@
 // compute-thread pool (heartbeats stay possible while a thread burns CPU; typed input errors
 // cross the thread boundary), and config snapshots.
 import { describe, expect, it } from 'vitest';
-import { ComputePool, JobFailed } from '../activities/compute/pool.js';
+import { ComputePool } from '../activities/compute/pool.js';
+import { StructureError } from '../core/errors.js';
 import { loadConfigSnapshot } from '../config/index.js';
 import { parseSupercell, wilson } from '../engine/campaign.js';
 import { stepKey } from '../store/keys.js';
@@ -53,11 +54,12 @@ describe('engine units', () => {
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1450);
       expect(ticks).toBeGreaterThan(15);
 
-      // atoms on top of each other: a SoftmodeInputError in the thread arrives with its code
+      // atoms on top of each other: a StructureError in the thread arrives typed, with its code
+      // (every kind of error crossing the boundary: test/errors.test.ts)
       const bad = { lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], frac: [[0, 0, 0], [0, 0, 0.001]], numbers: [14, 14] };
       const e = await pool.run({ kind: 'validate', structure: bad, params: { symprec: 1e-5, validationVersion: 'validation-1', supportedElements: null } }).catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(JobFailed);
-      expect((e as JobFailed).code).toBe('atoms_too_close');
+      expect(e).toBeInstanceOf(StructureError);
+      expect((e as StructureError).code).toBe('atoms_too_close');
 
       // an aborted job terminates its thread; the pool goes on
       const ac = new AbortController();

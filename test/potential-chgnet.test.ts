@@ -258,9 +258,9 @@ describe('CHGNet 0.3.0 ONNX vs PyTorch CHGNet', () => {
 
   it('refuses elements outside 1..94 and isolated atoms with typed errors', async () => {
     const bad = makeStructure({ lattice: [[3, 0, 0], [0, 3, 0], [0, 0, 3]], frac: [[0, 0, 0]], numbers: [95] });
-    await expect(p64.evaluate([bad])).rejects.toMatchObject({ name: 'SoftmodeInputError', code: 'unsupported_element' });
+    await expect(p64.evaluate([bad])).rejects.toMatchObject({ name: 'StructureError', code: 'unsupported_element' });
     const lonely = makeStructure({ lattice: [[12, 0, 0], [0, 12, 0], [0, 0, 12]], frac: [[0, 0, 0], [0.5, 0.5, 0.5]], numbers: [14, 14] });
-    await expect(p64.evaluate([lonely])).rejects.toMatchObject({ name: 'SoftmodeInputError', code: 'invalid_argument' });
+    await expect(p64.evaluate([lonely])).rejects.toMatchObject({ name: 'StructureError', code: 'isolated_atom' });
   });
 });
 

@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildPhononModel, generateDisplacements, makeSupercell, type DisplacementForces } from '../core/phonon/index.js';
 import { readForceSets, readPhonopyYaml } from '../core/phonon/phonopy-io.js';
-import { SoftmodeInputError } from '../core/errors.js';
 import { type Mat3 } from '../core/math/linalg.js';
 import { type Structure, makeStructure } from '../core/structure/structure.js';
 import { type Supercell } from '../core/structure/supercell.js';
@@ -137,7 +136,8 @@ describe('supercell symmetry from the unit cell (cells made in code)', () => {
   });
   it('rejects a supercell that is not made from the given unit cell', () => {
     const sc = makeSupercell(siPrim(), [[2, 0, 0], [0, 2, 0], [0, 0, 2]]);
-    expect(() => supercellSymmetry(monoclinic(), sc)).toThrow(SoftmodeInputError);
+    // our own arrays disagree (the engine always passes makeSupercell's output): a program fault
+    expect(() => supercellSymmetry(monoclinic(), sc)).toThrow(RangeError);
   });
 });
 

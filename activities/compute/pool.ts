@@ -5,9 +5,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { InfrastructureError, StepNotAvailableError, StructureError, type StructureErrorCode, UsageError, type UsageErrorCode } from '../../core/errors.js';
 import { repoRoot } from '../../core/paths.js';
+import { type ModelErrorCode, ModelIntegrityError } from '../../core/potential/model-error.js';
 import type { Job, JobError, ThreadMessage } from './jobs.js';
 
+/** A bug in a compute thread (kind 'bug'): keeps the thread's error name and stack. */
 export class JobFailed extends Error {
   readonly code: string | undefined;
   constructor(e: JobError) {
@@ -16,6 +19,33 @@ export class JobFailed extends Error {
     this.code = e.code;
     if (e.stack) this.stack = e.stack;
   }
+}
+
+/** The typed error a compute thread threw, rebuilt on this side from its kind, code and stack. */
+export function rebuildError(e: JobError): Error {
+  let err: Error;
+  switch (e.kind) {
+    case 'structure':
+      err = new StructureError((e.code ?? 'unparsable') as StructureErrorCode, e.message, e.detail);
+      break;
+    case 'usage':
+      err = new UsageError(e.message, e.detail, (e.code ?? 'invalid_argument') as UsageErrorCode);
+      break;
+    case 'model_integrity':
+      err = new ModelIntegrityError((e.code ?? 'model_output_invalid') as ModelErrorCode, e.message, e.detail);
+      break;
+    case 'step_not_available':
+      err = new StepNotAvailableError('');
+      err.message = e.message;
+      break;
+    case 'infrastructure':
+      err = new InfrastructureError(e.message);
+      break;
+    default:
+      return new JobFailed(e);
+  }
+  if (e.stack) err.stack = e.stack;
+  return err;
 }
 
 /** The compiled thread entry (the thread always runs JavaScript from dist/). */
@@ -94,7 +124,7 @@ export class ComputePool {
       }
       slot.busy = undefined;
       if (m.type === 'done') p.resolve(m.result);
-      else p.reject(new JobFailed(m.error));
+      else p.reject(rebuildError(m.error));
       this.pump();
     });
     slot.worker.on('error', (e) => {

@@ -1,8 +1,9 @@
 // Compute thread: runs one job at a time for the pool in pool.ts. Loaded from dist/ (compiled
 // JavaScript) by node:worker_threads.
 import { parentPort } from 'node:worker_threads';
-import { isInputError } from '../../core/errors.js';
-import type { Job, ThreadMessage } from './jobs.js';
+import { InfrastructureError, StepNotAvailableError, StructureError, UsageError } from '../../core/errors.js';
+import { ModelIntegrityError } from '../../core/potential/model-error.js';
+import { type Job, type ThreadMessage, toJobError } from './jobs.js';
 import { potentialFor, trajectoryPotentialFor } from '../../pipeline/potentials.js';
 import * as steps from '../../pipeline/steps.js';
 
@@ -29,7 +30,33 @@ async function run(job: Job, checkpoint: (s: unknown) => void): Promise<unknown>
       while (Date.now() - t0 < job.ms) x += Math.sqrt(x + 1);
       return { spun: job.ms, x: x > 0 };
     }
+    case 'throw':
+      return throwTestError(job.error);
   }
+}
+
+/** Test hook: one error of each kind, thrown as the real code would. */
+function throwTestError(kind: Extract<Job, { kind: 'throw' }>['error']): never {
+  switch (kind) {
+    case 'structure':
+      throw new StructureError('atoms_too_close', 'test: atoms 1 and 2 are too close', { atoms: [0, 1] });
+    case 'usage':
+      throw new UsageError('test: symprec must be positive, got -1');
+    case 'model_integrity':
+      throw new ModelIntegrityError('model_checksum_mismatch', 'test: model checkpoint does not match its manifest', { model: 'test' });
+    case 'step_not_available':
+      throw new StepNotAvailableError('test step');
+    case 'infrastructure':
+      throw new InfrastructureError('test: store unreachable');
+    case 'disk_full':
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    case 'bug':
+      return internalInvariant();
+  }
+}
+
+function internalInvariant(): never {
+  throw new RangeError('test: have 3 force sets for 4 displacements');
 }
 
 const port = parentPort;
@@ -38,13 +65,16 @@ port.on('message', (msg: { id: number; job: Job }) => {
   const post = (m: ThreadMessage) => port.postMessage(m);
   run(msg.job, (state) => post({ id: msg.id, type: 'checkpoint', state })).then(
     (result) => post({ id: msg.id, type: 'done', result }),
+    // the error's kind (whose fault), code and stack cross the boundary; pool.ts rebuilds it
     (e: unknown) => {
-      const err = e instanceof Error ? e : new Error(String(e));
-      post({
-        id: msg.id,
-        type: 'error',
-        error: { name: err.name, message: err.message, ...(isInputError(e) ? { code: e.code } : {}), ...(err.stack ? { stack: err.stack } : {}) },
-      });
+      const error = toJobError(e);
+      try {
+        post({ id: msg.id, type: 'error', error });
+      } catch {
+        // a detail that cannot be structured-cloned: send the error without it
+        const { detail: _detail, ...rest } = error;
+        post({ id: msg.id, type: 'error', error: rest });
+      }
     },
   );
 });

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PHONON_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../../core/errors.js';
+import { SoftmodeInputError, UsageError } from '../../core/errors.js';
 import {
   postProcess,
   STABILITY_PRESETS,
@@ -112,7 +112,7 @@ async function forcesFromModel(
     let unitcell = toJson(input);
     if (o.relax !== 'none') {
       const named = RELAX_PROTOCOLS[o.relax];
-      if (!named) throw new SoftmodeInputError('invalid_argument', `unknown relaxation protocol '${o.relax}' (${Object.keys(RELAX_PROTOCOLS).join(', ')}, none)`);
+      if (!named) throw new UsageError(`unknown relaxation protocol '${o.relax}' (${Object.keys(RELAX_PROTOCOLS).join(', ')}, none)`);
       const protocol = o.trajectoryPrecision ? withTrajectoryPrecision(named, o.trajectoryPrecision) : named;
       const trajectory = await trajectoryPotentialFor(spec, potential, protocol);
       const r = await relaxStep(unitcell, potential, trajectory, protocol, null, Number.MAX_SAFE_INTEGER, () => undefined);
@@ -126,7 +126,7 @@ async function forcesFromModel(
     if (o.matrix) rule = { kind: 'explicit', matrix: o.matrix };
     else if (o.supercellRule === 'phononbench') rule = { kind: 'phononbench' };
     else if (o.supercellRule === 'min-length') rule = { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
-    else throw new SoftmodeInputError('invalid_argument', `--supercell must be phononbench or min-length (got '${o.supercellRule}')`);
+    else throw new UsageError(`--supercell must be phononbench or min-length (got '${o.supercellRule}')`);
     const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: rule });
     const disp = displaceStep(unitcell, settings.displace);
     const f = await forcesStep(disp.supercell, disp.displacements, potential);
@@ -158,11 +158,11 @@ export async function run(argv: string[]): Promise<number> {
     let fromYaml: PhonopyData = {};
     if (looksLikePhonopyYaml(structPath)) {
       fromYaml = parsePhonopyYaml(readFileSync(structPath, 'utf8'), structPath);
-      if (!fromYaml.unitcell) throw new SoftmodeInputError('invalid_argument', `${structPath} has no unit_cell`);
+      if (!fromYaml.unitcell) throw new UsageError(`${structPath} has no unit_cell`);
       unitcell = fromYaml.unitcell;
     } else {
       const all = readStructureFile(structPath);
-      if (all.length !== 1) throw new SoftmodeInputError('invalid_argument', `${structPath} holds ${all.length} structures; give exactly one`);
+      if (all.length !== 1) throw new UsageError(`${structPath} holds ${all.length} structures; give exactly one`);
       unitcell = all[0]!;
     }
     let sets: DisplacementForces[];
@@ -190,7 +190,7 @@ export async function run(argv: string[]): Promise<number> {
       if (looksLikePhonopyYaml(forcesPath)) {
         forcesYaml = parsePhonopyYaml(readFileSync(forcesPath, 'utf8'), forcesPath);
         const d = forcesYaml.displacements ?? [];
-        if (d.length === 0 || d.some((x) => !('forces' in x))) throw new SoftmodeInputError('invalid_argument', `${forcesPath} has no forces for its displacements`);
+        if (d.length === 0 || d.some((x) => !('forces' in x))) throw new UsageError(`${forcesPath} has no forces for its displacements`);
         sets = d as DisplacementForces[];
       } else {
         sets = parseForceSets(readFileSync(forcesPath, 'utf8'), forcesPath).sets;
@@ -199,17 +199,17 @@ export async function run(argv: string[]): Promise<number> {
       let conf: ReturnType<typeof parsePhonopyConf> = {};
       const confPath = v.conf ?? (v.dim ? undefined : join(dirname(forcesPath), 'phonopy.conf'));
       if (confPath && existsSync(confPath)) conf = parsePhonopyConf(readFileSync(confPath, 'utf8'));
-      else if (v.conf) throw new SoftmodeInputError('invalid_argument', `no such file: ${v.conf}`);
+      else if (v.conf) throw new UsageError(`no such file: ${v.conf}`);
       supercellMatrix = v.dim ?? conf.supercellMatrix ?? forcesYaml.supercellMatrix ?? fromYaml.supercellMatrix;
       primitiveFromConf = conf.primitiveMatrix;
     }
-    if (!supercellMatrix) throw new SoftmodeInputError('invalid_argument', 'no supercell matrix: give --dim, --conf or a phonopy yaml that has one');
+    if (!supercellMatrix) throw new UsageError('no supercell matrix: give --dim, --conf or a phonopy yaml that has one');
     const primitiveMatrix = v.pa ?? primitiveFromConf ?? forcesYaml.primitiveMatrix ?? fromYaml.primitiveMatrix;
     const masses = fromYaml.unitcellMasses?.every((m) => m > 0) ? fromYaml.unitcellMasses : undefined;
     const supercell = computedSupercell ?? forcesYaml.supercell ?? fromYaml.supercell;
     const mesh = v.mesh ?? 'default';
     const factor = v.factor ?? forcesYaml.frequencyFactor ?? PHONON_CONFIG.frequencyFactorTHz;
-    if (!(factor > 0)) throw new SoftmodeInputError('invalid_argument', '--factor must be a positive number');
+    if (!(factor > 0)) throw new UsageError('--factor must be a positive number');
     const r = postProcess({
       unitcell,
       supercellMatrix,

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { RELAX_PROTOCOLS, type RelaxProtocol, withTrajectoryPrecision } from '../../config/relax.js';
-import { SoftmodeInputError } from '../../core/errors.js';
+import { SoftmodeInputError, UsageError } from '../../core/errors.js';
 import { disposePotentials, potentialFor, trajectoryPotentialFor } from '../../pipeline/potentials.js';
 import type { Potential } from '../../core/potential/types.js';
 import { type RelaxResult, relax } from '../../core/relax/relax.js';
@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const outKind = out ? (extname(out).toLowerCase() === '.cif' ? 'cif' : 'poscar') : null;
   const structures = readStructureFile(positionals[0]!);
   if (outKind === 'poscar' && structures.length > 1)
-    throw new SoftmodeInputError('invalid_argument', `${positionals[0]} holds ${structures.length} structures; POSCAR output takes one (use --out x.cif)`);
+    throw new UsageError(`${positionals[0]} holds ${structures.length} structures; POSCAR output takes one (use --out x.cif)`);
   const { potential, trajectory } = await loadModel(values.model, threadsOption(values.threads), protocol);
   const results: { name: string; seconds: number; result: RelaxResult }[] = [];
   try {

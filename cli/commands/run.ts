@@ -10,7 +10,7 @@ import { ServiceWatch } from '../../engine/services/watch.js';
 import type { CampaignSettings } from '../../pipeline/settings.js';
 import { type OptionsSpec, TRAJECTORY_PRECISIONS, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { awaitCampaignParents, campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
-import { collectFiles, ingest } from '../../engine/ingest.js';
+import { collectStructureFiles, ingest } from '../../engine/ingest.js';
 import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
 import { WorkerSupervisor } from '../../engine/supervisor.js';
 
@@ -93,16 +93,23 @@ export async function run(argv: string[]): Promise<number> {
   let watch: ServiceWatch | undefined;
   let supervisor: WorkerSupervisor | undefined;
   let interrupted = false;
+  const stopIngest = new AbortController();
   const onSignal = () => {
     if (interrupted) process.exit(130);
     interrupted = true;
+    stopIngest.abort();
     process.stderr.write('\ninterrupted: stopping workers (run the same command again to resume)\n');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const inputs = a.positionals;
-    const files = inputs.length ? collectFiles(inputs) : [];
+    const { files, skipped } = inputs.length ? collectStructureFiles(inputs) : { files: [], skipped: [] };
+    if (skipped.length > 0) {
+      say(`skipped ${skipped.length} path(s) that are not structure files:`);
+      for (const k of skipped.slice(0, 20)) say(`  ${k.path}: ${k.reason}`);
+      if (skipped.length > 20) say(`  … and ${skipped.length - 20} more`);
+    }
     const { campaign, created } = await createCampaign(env.store, {
       ...(name ? { name } : {}),
       model: v.model,
@@ -117,7 +124,8 @@ export async function run(argv: string[]): Promise<number> {
     });
     say(`${created ? 'campaign' : 'resuming campaign'} ${campaign.name} (id ${campaign.id}): model ${campaign.model_name} ${campaign.model_sha256.slice(0, 12)}…, preset ${campaign.preset}, ${env.services.embeddedPostgres ? `dir ${env.services.campaignDir}` : 'store DATABASE_URL'}`);
     if (files.length) {
-      const ing = await ingest(env.store, campaign.id, campaign.partitions, files);
+      const ing = await ingest(env.store, campaign.id, campaign.partitions, files, undefined, stopIngest.signal);
+      if (interrupted) return 130;
       if (ing.newItems > 0 || created)
         say(`ingested ${ing.files} files: ${ing.structures} structures, ${ing.rejectedAtIngest} rejected at ingest, ${ing.newItems} new items`);
     }

@@ -2,7 +2,8 @@
 // (directories recursively), validate each structure and report per structure its id (the
 // canonical content hash), formula, atom count, space group and verdict (ok or an error code).
 // Bad structures are results, not failures: the exit code is non-zero only on usage errors.
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { collectStructureFiles } from '../../engine/ingest.js';
 import { basename, extname, join, relative } from 'node:path';
 import { STRUCTURE_DEFAULTS } from '../../config/structure.js';
 import { SoftmodeInputError } from '../../core/errors.js';
@@ -48,29 +49,9 @@ export interface ValidateEntry {
   warnings?: string[];
 }
 
-const KNOWN_EXT = new Set(['.cif', '.mcif', '.vasp', '.poscar', '.contcar', '.xyz', '.extxyz', '.json']);
-
-function isStructureFileName(name: string): boolean {
-  const lower = name.toLowerCase();
-  return KNOWN_EXT.has(extname(lower)) || /^(poscar|contcar)/.test(lower);
-}
-
-/** Files under the given paths: files as given; directories recursively (known names only), sorted. */
+/** Files under the given paths (one collector for validate and run: engine/ingest.ts). */
 export function collectFiles(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const p = join(dir, ent.name);
-      if (ent.isDirectory()) walk(p);
-      else if (ent.isFile() && isStructureFileName(ent.name)) out.push(p);
-    }
-  };
-  for (const p of paths) {
-    const st = statSync(p);
-    if (st.isDirectory()) walk(p);
-    else out.push(p);
-  }
-  return out;
+  return collectStructureFiles(paths).files;
 }
 
 function describe(file: string, index: number, s: Structure, symprec: number): ValidateEntry {
@@ -181,19 +162,19 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`softmode validate: ${args}\n${USAGE}`);
     return 2;
   }
-  let files: string[];
-  try {
-    files = collectFiles(args.paths);
-  } catch (e) {
-    console.error(`softmode validate: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file or directory: ${(e as NodeJS.ErrnoException).path ?? ''}` : String(e)}`);
+  const missing = args.paths.filter((x) => !existsSync(x));
+  if (missing.length > 0) {
+    console.error(`softmode validate: no such file or directory: ${missing.join(', ')}`);
     return 2;
   }
+  const { files, skipped } = collectStructureFiles(args.paths);
   const results = validateFiles(files, args.symprec);
   const sum = summarize(results);
   if (args.json) {
-    process.stdout.write(JSON.stringify({ version: STRUCTURE_DEFAULTS.version, symprec: args.symprec, results, summary: sum }, null, 1) + '\n');
+    process.stdout.write(JSON.stringify({ version: STRUCTURE_DEFAULTS.version, symprec: args.symprec, results, skipped, summary: sum }, null, 1) + '\n');
     return 0;
   }
+  for (const k of skipped) console.log(`skipped: ${relative(process.cwd(), k.path) || k.path}: ${k.reason}`);
   const cwd = process.cwd();
   for (const r of results) {
     const where = relative(cwd, r.file) || basename(r.file);

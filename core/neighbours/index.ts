@@ -8,7 +8,7 @@
 // larger than the cell simply widen the stencil over more periodic images. All offsets are
 // reported in the ORIGINAL basis and relative to the ORIGINAL (unwrapped) fractional
 // positions: vector = (f_j + offset − f_i) · L.
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError, UsageError } from '../errors.js';
 import { type Mat3, cross3, det3, inv3, norm3 } from '../math/linalg.js';
 import { niggliReduce } from '../structure/niggli.js';
 import type { Structure } from '../structure/structure.js';
@@ -71,11 +71,11 @@ class GrowFloat64 {
  */
 export function neighbourList(s: Structure, cutoff: number): NeighbourList {
   if (!(Number.isFinite(cutoff) && cutoff > 0))
-    throw new SoftmodeInputError('invalid_argument', `neighbour cutoff must be a positive finite number, got ${cutoff}`);
+    throw new UsageError(`neighbour cutoff must be a positive finite number, got ${cutoff}`);
   const n = s.numbers.length;
-  if (s.frac.length !== n) throw new SoftmodeInputError('invalid_argument', 'positions and numbers differ in length');
+  if (s.frac.length !== n) throw new RangeError('positions and numbers differ in length');
   const L = s.lattice;
-  for (const p of s.frac) for (const x of p) if (!Number.isFinite(x)) throw new SoftmodeInputError('non_finite', 'position has a non-finite number');
+  for (const p of s.frac) for (const x of p) if (!Number.isFinite(x)) throw new StructureError('non_finite', 'position has a non-finite number');
   const { lattice: Lr, transform: T } = niggliReduce(L);
   const Tinv = inv3(T).map((r) => r.map((x) => Math.round(x))) as Mat3; // unimodular → integer inverse
 

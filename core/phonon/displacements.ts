@@ -1,6 +1,6 @@
 // Symmetry-reduced finite displacements (physics.md §1, phonopy's displacement semantics).
 import { PHONON_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { type Mat3, type Vec3, norm3, vecmat3 } from '../math/linalg.js';
 import { getSymmetry, type SymmetryOperation } from '../symmetry/index.js';
 import { supercellSymmetry, unitcellOfSupercell } from '../symmetry/supercell-symmetry.js';
@@ -109,7 +109,7 @@ function needsMinus(d: Vec3, site: readonly Readonly<Mat3>[]): boolean {
 export function generateDisplacements(cell: Structure | Supercell, opts: DisplacementOptions = {}): Displacement[] {
   const supercell = isSupercell(cell) ? cell.structure : cell;
   const amplitude = opts.amplitude ?? PHONON_CONFIG.displacementAmplitude;
-  if (!(amplitude > 0) || !Number.isFinite(amplitude)) throw new SoftmodeInputError('invalid_argument', `displacement amplitude must be > 0 (got ${amplitude})`);
+  if (!(amplitude > 0) || !Number.isFinite(amplitude)) throw new UsageError(`displacement amplitude must be > 0 (got ${amplitude})`);
   const diagonal = opts.diagonal ?? PHONON_CONFIG.diagonalDisplacements;
   const plusMinus = opts.plusMinus ?? PHONON_CONFIG.plusMinus;
   const symprec = opts.symprec ?? PHONON_CONFIG.symprec;

@@ -4,7 +4,7 @@
 // reciprocal basis (no 2π), τ the shortest vectors in primitive fractional coordinates.
 // Then D ← (D + D†)/2 and ν = sign(λ)·√|λ|·factor (THz for Φ in eV/Å², m in AMU).
 import { PHONON_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import {  } from '../errors.js';
 import { hermitianEigen } from './eigen.js';
 import type { ForceConstants } from './force-constants.js';
 import type { PrimitiveInSupercell, ShortestVectors } from './primitive.js';
@@ -43,8 +43,8 @@ export class DynamicalMatrix {
   ) {
     const np = prim.p2s.length;
     const ns = fc.natoms;
-    if (svecs.ns !== ns || svecs.np !== np) throw new SoftmodeInputError('invalid_argument', 'shortest vectors do not match the force constants');
-    if (masses.length !== np || masses.some((m) => !(m > 0))) throw new SoftmodeInputError('invalid_argument', 'need one positive mass per primitive atom');
+    if (svecs.ns !== ns || svecs.np !== np) throw new RangeError('shortest vectors do not match the force constants');
+    if (masses.length !== np || masses.some((m) => !(m > 0))) throw new RangeError('need one positive mass per primitive atom');
     this.np = np;
     this.dim = 3 * np;
     const N = np * ns;

@@ -1,7 +1,7 @@
 // Second-order force constants from finite displacements (physics.md §2).
 // Φ[i][j][α][β] = −∂F_jβ/∂u_iα in eV/Å², stored flat: data[((i·n + j)·3 + α)·3 + β].
 import { PHONON_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError, UsageError } from '../errors.js';
 import { type Mat3, det3, inv3 } from '../math/linalg.js';
 import { getSymmetry, type SymmetryOperation } from '../symmetry/index.js';
 import type { SupercellSymmetry } from '../symmetry/supercell-symmetry.js';
@@ -42,13 +42,13 @@ export function fcBlock(fc: ForceConstants, i: number, j: number): Mat3 {
 }
 
 function checkSets(n: number, sets: readonly DisplacementForces[]): void {
-  if (sets.length === 0) throw new SoftmodeInputError('invalid_argument', 'no displacement–force sets');
+  if (sets.length === 0) throw new UsageError('no displacement–force sets');
   sets.forEach((s, k) => {
-    if (!Number.isInteger(s.atom) || s.atom < 0 || s.atom >= n) throw new SoftmodeInputError('invalid_argument', `set ${k}: atom index ${s.atom} out of range`);
-    if (s.forces.length !== n) throw new SoftmodeInputError('invalid_argument', `set ${k}: ${s.forces.length} force rows for ${n} atoms`);
-    for (const r of s.forces) for (let a = 0; a < 3; a++) if (!Number.isFinite(r[a])) throw new SoftmodeInputError('non_finite', `set ${k}: non-finite force`);
+    if (!Number.isInteger(s.atom) || s.atom < 0 || s.atom >= n) throw new UsageError(`set ${k}: atom index ${s.atom} out of range`);
+    if (s.forces.length !== n) throw new UsageError(`set ${k}: ${s.forces.length} force rows for ${n} atoms`);
+    for (const r of s.forces) for (let a = 0; a < 3; a++) if (!Number.isFinite(r[a])) throw new StructureError('non_finite', `set ${k}: non-finite force`);
     if (s.displacement.some((x) => !Number.isFinite(x)) || Math.hypot(...s.displacement) === 0)
-      throw new SoftmodeInputError('invalid_argument', `set ${k}: displacement must be finite and non-zero`);
+      throw new UsageError(`set ${k}: displacement must be finite and non-zero`);
   });
 }
 
@@ -140,7 +140,7 @@ export function computeForceConstants(supercell: Structure, sets: readonly Displ
       }
     const tr = G[0][0] + G[1][1] + G[2][2];
     if (!(det3(G) > 1e-10 * Math.pow(tr / 3, 3)))
-      throw new SoftmodeInputError('invalid_argument', `displacements of atom ${d + 1} and its site symmetry do not span three dimensions`);
+      throw new UsageError(`displacements of atom ${d + 1} and its site symmetry do not span three dimensions`);
     const Gi = inv3(G);
     for (let i = 0; i < n; i++) {
       const M = [0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -184,7 +184,7 @@ export function computeForceConstants(supercell: Structure, sets: readonly Displ
       }
     }
     if (found < 0)
-      throw new SoftmodeInputError('invalid_argument', `atom ${i + 1} is not equivalent by symmetry to any displaced atom: the displacement set is incomplete`);
+      throw new UsageError(`atom ${i + 1} is not equivalent by symmetry to any displaced atom: the displacement set is incomplete`);
     const p = perm(found);
     const R = cart(found);
     for (let o = 0; o < n; o++) {

@@ -18,7 +18,7 @@
 //                                              classification under every preset, thermo
 // Files: core/phonon/phonopy-io.ts reads/writes phonopy_disp.yaml, FORCE_SETS, band/mesh.yaml.
 import { PHONON_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import { SoftmodeInputError, StructureError, UsageError } from '../errors.js';
 import { type Mat3, type Vec3 } from '../math/linalg.js';
 import { classifyStability, STABILITY_PRESETS, type StabilityPreset, type StabilityResult } from '../stability/index.js';
 import { atomicMass, symbolOf } from '../structure/elements.js';
@@ -118,22 +118,22 @@ export function buildPhononModel(input: PhononModelInput): PhononModel {
   const P = (input.primitiveMatrix ? input.primitiveMatrix.map((r) => [r[0]!, r[1]!, r[2]!]) : IDENTITY) as Mat3;
   const sc = makeSupercell(input.unitcell, S, symprec);
   if (input.supercell && !sameSupercell(sc.structure, input.supercell, 1e-4))
-    throw new SoftmodeInputError('invalid_argument', 'the given supercell differs from the unit cell × supercell matrix (atom order or positions): forces would be assigned to the wrong atoms');
+    throw new UsageError('the given supercell differs from the unit cell × supercell matrix (atom order or positions): forces would be assigned to the wrong atoms');
   const supercell = sc.structure;
   const unitMasses = input.masses
     ? [...input.masses]
     : input.unitcell.numbers.map((z) => {
         const m = atomicMass(z);
-        if (!(m > 0)) throw new SoftmodeInputError('unsupported_element', `no standard atomic mass for ${symbolOf(z)}`);
+        if (!(m > 0)) throw new StructureError('unsupported_element', `no standard atomic mass for ${symbolOf(z)}`);
         return m;
       });
   if (unitMasses.length !== input.unitcell.numbers.length || unitMasses.some((m) => !(m > 0)))
-    throw new SoftmodeInputError('invalid_argument', 'need one positive mass per unit-cell atom');
+    throw new UsageError('need one positive mass per unit-cell atom');
   const supercellMasses = sc.s2u.map((u) => unitMasses[u]!);
   let fc = input.forceConstants;
   let supercellSymmetry: PhononModel['supercellSymmetry'] = null;
   if (!fc) {
-    if (!input.displacements) throw new SoftmodeInputError('invalid_argument', 'need displacement–force sets or force constants');
+    if (!input.displacements) throw new UsageError('need displacement–force sets or force constants');
     const derived = input.symmetrySource === 'direct' ? null : deriveSupercellSymmetry(input.unitcell, sc, symprec);
     const sym = derived ?? getSymmetry(supercell, symprec);
     supercellSymmetry = { number: sym.number, symbol: sym.symbol, operations: sym.operations };
@@ -144,7 +144,7 @@ export function buildPhononModel(input: PhononModelInput): PhononModel {
       ...(input.symmetrizeLevel !== undefined ? { symmetrizeLevel: input.symmetrizeLevel } : {}),
     });
   } else if (fc.natoms !== supercell.numbers.length) {
-    throw new SoftmodeInputError('invalid_argument', `force constants are for ${fc.natoms} atoms, the supercell has ${supercell.numbers.length}`);
+    throw new UsageError(`force constants are for ${fc.natoms} atoms, the supercell has ${supercell.numbers.length}`);
   }
   const prim = primitiveInSupercell(supercell, S, P, symprec);
   const svecs = shortestVectors(supercell, prim, symprec);

@@ -8,7 +8,7 @@
 // Atom indices are 1-based in the files and 0-based here.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { SoftmodeInputError } from '../errors.js';
+import { SoftmodeInputError, StructureError, UsageError, isInputError } from '../errors.js';
 import { type Mat3, type Vec3, inv3, transpose3 } from '../math/linalg.js';
 import { atomicNumber, symbolOf } from '../structure/elements.js';
 import { type Structure, makeStructure } from '../structure/structure.js';
@@ -34,8 +34,8 @@ export interface PhonopyData {
   lengthUnit?: string;
 }
 
-function bad(msg: string, path?: string): SoftmodeInputError {
-  return new SoftmodeInputError('unparsable', path ? `${path}: ${msg}` : msg);
+function bad(msg: string, path?: string): StructureError {
+  return new StructureError('unparsable', path ? `${path}: ${msg}` : msg);
 }
 
 function num(x: unknown, what: string): number {
@@ -75,7 +75,7 @@ function readCell(x: unknown, what: string): { structure: Structure; masses: num
     const q = p as Record<string, unknown>;
     const sym = String(q['symbol'] ?? '').trim();
     const z = atomicNumber(sym);
-    if (z === undefined) throw new SoftmodeInputError('unknown_element', `${what}.points[${k}]: unknown element '${sym}'`);
+    if (z === undefined) throw new StructureError('unknown_element', `${what}.points[${k}]: unknown element '${sym}'`);
     numbers.push(z);
     frac.push(vec3(q['coordinates'] ?? q['position'], `${what}.points[${k}].coordinates`));
     masses.push(q['mass'] !== undefined ? num(q['mass'], 'mass') : NaN);
@@ -155,7 +155,8 @@ export function parsePhonopyYaml(text: string, path?: string): PhonopyData {
       }
     }
   } catch (e) {
-    if (e instanceof SoftmodeInputError && path && !e.message.startsWith(path)) throw new SoftmodeInputError(e.code, `${path}: ${e.message}`);
+    if (e instanceof SoftmodeInputError && path && !e.message.startsWith(path))
+      throw isInputError(e) ? new StructureError(e.code, `${path}: ${e.message}`, e.detail) : new UsageError(`${path}: ${e.message}`, e.detail);
     throw e;
   }
   return out;
@@ -298,7 +299,7 @@ export function formatForceSets(natoms: number, sets: readonly DisplacementForce
   const g = (x: number): string => x.toFixed(16).padStart(22);
   let t = `${natoms}\n${sets.length}\n`;
   for (const s of sets) {
-    if (s.forces.length !== natoms) throw new SoftmodeInputError('invalid_argument', 'force set has the wrong number of atoms');
+    if (s.forces.length !== natoms) throw new RangeError('force set has the wrong number of atoms');
     t += `\n${s.atom + 1}\n${s.displacement.map(g).join(' ')}\n`;
     for (const f of s.forces) t += `${[f[0]!, f[1]!, f[2]!].map(g).join(' ')}\n`;
   }

@@ -2,7 +2,7 @@
 // primitive atoms (p2s), which primitive atom each supercell atom is a copy of (s2p), and the
 // shortest supercell vectors between them with their multiplicities (physics.md §3).
 import { PHONON_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, transpose3, vecmat3 } from '../math/linalg.js';
 import { niggliReduce } from '../structure/niggli.js';
 import { type Structure, makeStructure } from '../structure/structure.js';
@@ -22,7 +22,7 @@ function roundedIfInteger(M: Mat3, what: string): Mat3 {
   for (let i = 0; i < 3; i++)
     for (let j = 0; j < 3; j++)
       if (Math.abs(R[i]![j]! - M[i]![j]!) > 1e-8)
-        throw new SoftmodeInputError('invalid_argument', `${what} is not an integer matrix: ${JSON.stringify(M)}`);
+        throw new UsageError(`${what} is not an integer matrix: ${JSON.stringify(M)}`);
   return R;
 }
 
@@ -38,13 +38,13 @@ export function primitiveInSupercell(
 ): PrimitiveInSupercell {
   const S = supercellMatrix as Mat3;
   const P = primitiveMatrix as Mat3;
-  if (!(Math.abs(det3(P)) > 1e-10)) throw new SoftmodeInputError('invalid_argument', 'primitive matrix is singular');
+  if (!(Math.abs(det3(P)) > 1e-10)) throw new UsageError('primitive matrix is singular');
   const T = matmul3(inv3(S), P); // supercell → primitive (column convention)
   const PinvS = roundedIfInteger(matmul3(inv3(P), S), 'supercell matrix relative to the primitive cell (P⁻¹·S)');
   const ratio = Math.abs(det3(PinvS));
   const ns = supercell.numbers.length;
   const npExpect = ns / ratio;
-  if (!Number.isInteger(Math.round(npExpect * 1e6) / 1e6)) throw new SoftmodeInputError('invalid_argument', 'supercell atoms are not a multiple of the primitive cell');
+  if (!Number.isInteger(Math.round(npExpect * 1e6) / 1e6)) throw new UsageError('supercell atoms are not a multiple of the primitive cell');
   const latP = matmul3(transpose3(T), supercell.lattice);
   const toPrim = transpose3(inv3(T)); // row positions: x_p = x_s · T⁻ᵀ
   const pfrac: Vec3[] = [];
@@ -70,12 +70,12 @@ export function primitiveInSupercell(
       pfrac.push(x);
       p2s.push(k);
     } else if (supercell.numbers[p2s[found]!] !== supercell.numbers[k]) {
-      throw new SoftmodeInputError('invalid_argument', `primitive matrix maps atoms of different species onto each other (supercell atoms ${p2s[found]! + 1} and ${k + 1})`);
+      throw new UsageError(`primitive matrix maps atoms of different species onto each other (supercell atoms ${p2s[found]! + 1} and ${k + 1})`);
     }
     s2pIndex[k] = found;
   }
   if (pfrac.length * Math.round(ratio) !== ns)
-    throw new SoftmodeInputError('invalid_argument', `primitive matrix is not compatible with the structure: ${pfrac.length} primitive atoms × ${Math.round(ratio)} ≠ ${ns} supercell atoms`);
+    throw new UsageError(`primitive matrix is not compatible with the structure: ${pfrac.length} primitive atoms × ${Math.round(ratio)} ≠ ${ns} supercell atoms`);
   const primitive = makeStructure({ lattice: latP, frac: pfrac, numbers: p2s.map((k) => supercell.numbers[k]!) });
   return { primitive, p2s, s2pIndex, supercellMatrixOfPrimitive: PinvS };
 }

@@ -1,7 +1,7 @@
 // q-point sets (physics.md §4): commensurate points of a supercell and Γ-centred meshes with
 // their symmetry reduction. q is fractional in the primitive reciprocal basis (no 2π).
 import { PHONON_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { type Mat3, type Vec3, inv3, transpose3 } from '../math/linalg.js';
 import { makeSupercell } from '../structure/supercell.js';
 import { makeStructure } from '../structure/structure.js';
@@ -46,7 +46,7 @@ export function meshQpoints(
   shift: readonly boolean[] = [false, false, false],
 ): MeshQpoints {
   const N = mesh.map((x) => Math.round(x));
-  if (N.length !== 3 || N.some((x) => !(x >= 1))) throw new SoftmodeInputError('invalid_argument', `mesh must be three positive integers (got ${JSON.stringify(mesh)})`);
+  if (N.length !== 3 || N.some((x) => !(x >= 1))) throw new UsageError(`mesh must be three positive integers (got ${JSON.stringify(mesh)})`);
   const [n0, n1, n2] = N as [number, number, number];
   const total = n0 * n1 * n2;
   // Work on the doubled grid: address G_i = 2·g_i + s_i (s_i = 1 when shifted), q_i = G_i/(2N_i).

@@ -1,6 +1,6 @@
 // Atom mapping under symmetry operations: fast lookup of "which atom sits at this fractional
 // position" (within symprec, Cartesian), permutations, site groups, Cartesian rotations.
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError } from '../errors.js';
 import { type Mat3, inv3, matmul3, transpose3 } from '../math/linalg.js';
 import type { SymmetryOperation } from '../symmetry/index.js';
 import type { Structure } from '../structure/structure.js';
@@ -105,7 +105,7 @@ export function operationPermutation(s: Structure, loc: AtomLocator, op: Symmetr
     const z = R[2][0] * p[0] + R[2][1] * p[1] + R[2][2] * p[2] + t[2];
     const j = loc.find(x, y, z);
     if (j < 0 || s.numbers[j] !== s.numbers[i])
-      throw new SoftmodeInputError('symmetry_failed', `symmetry operation does not map atom ${i} onto an atom of the same species`);
+      throw new StructureError('symmetry_failed', `symmetry operation does not map atom ${i} onto an atom of the same species`);
     perm[i] = j;
   }
   return perm;

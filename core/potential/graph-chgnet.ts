@@ -21,7 +21,7 @@
 // (its smooth envelopes vanish there, with zero derivative), so the boundary convention
 // cannot change a result.
 import { CHGNET_GRAPH } from '../../config/potential.js';
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError } from '../errors.js';
 import { neighbourList } from '../neighbours/index.js';
 import { symbolOf } from '../structure/elements.js';
 import type { Structure } from '../structure/structure.js';
@@ -71,12 +71,12 @@ const IMAGE_HALF = IMAGE_SPAN >> 1;
 export function buildChgnetGraph(s: Structure, options: Partial<ChgnetGraphOptions> = {}): ChgnetGraph {
   const opt = { ...chgnetGraphDefaults(), ...options };
   const n = s.numbers.length;
-  if (n === 0) throw new SoftmodeInputError('empty_structure', 'structure has no atoms');
+  if (n === 0) throw new StructureError('empty_structure', 'structure has no atoms');
   const numbers = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const z = s.numbers[i]!;
     if (!Number.isInteger(z) || z < 1 || z > opt.maxAtomicNumber)
-      throw new SoftmodeInputError(
+      throw new StructureError(
         'unsupported_element',
         `atomic number ${z} (${Number.isInteger(z) && z >= 1 ? symbolOf(z) : '?'}) is outside CHGNet's elements 1..${opt.maxAtomicNumber}`,
         { atom: i, number: z },
@@ -101,8 +101,8 @@ export function buildChgnetGraph(s: Structure, options: Partial<ChgnetGraphOptio
   for (let k = 0; k < E; k++) degree[nl.centers[k]!]!++;
   for (let i = 0; i < n; i++)
     if (degree[i] === 0)
-      throw new SoftmodeInputError(
-        'invalid_argument',
+      throw new StructureError(
+        'isolated_atom',
         `atom ${i} (${symbolOf(numbers[i]!)}) has no neighbour within ${opt.atomGraphCutoff} Å; CHGNet refuses isolated atoms`,
         { reason: 'isolated_atom', atom: i },
       );
@@ -111,12 +111,12 @@ export function buildChgnetGraph(s: Structure, options: Partial<ChgnetGraphOptio
   for (let k = 0; k < 3 * E; k++) {
     const o = nl.images[k]!;
     if (o < -IMAGE_HALF + 1 || o > IMAGE_HALF - 1)
-      throw new SoftmodeInputError('invalid_argument', `periodic image offset ${o} is too large (cell far smaller than the cutoff)`);
+      throw new StructureError('bad_volume', `periodic image offset ${o} is too large (cell far smaller than the cutoff)`);
   }
   const key = (i: number, j: number, o0: number, o1: number, o2: number): number =>
     ((i * n + j) * IMAGE_SPAN + (o0 + IMAGE_HALF)) * IMAGE_SPAN * IMAGE_SPAN + (o1 + IMAGE_HALF) * IMAGE_SPAN + (o2 + IMAGE_HALF);
   if (n * n * IMAGE_SPAN ** 3 > Number.MAX_SAFE_INTEGER)
-    throw new SoftmodeInputError('too_many_atoms', `${n} atoms is too many for one CHGNet graph`);
+    throw new StructureError('too_many_atoms', `${n} atoms is too many for one CHGNet graph`);
   const index = new Map<number, number>();
   for (let k = 0; k < E; k++)
     index.set(key(nl.centers[k]!, nl.neighbours[k]!, nl.images[3 * k]!, nl.images[3 * k + 1]!, nl.images[3 * k + 2]!), k);

@@ -7,7 +7,7 @@
 //    lengths are both <= the three-body cutoff (4 Å); rows name the two edges' indices.
 // The ONNX graph (tools/export/m3gnet_flat.py) sums over edges and triplets, so only the sets
 // matter; at exactly the cutoff MatterSim's smooth radial basis and its derivatives vanish.
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError } from '../errors.js';
 import { neighbourList } from '../neighbours/index.js';
 import { makeStructure, type Structure } from '../structure/structure.js';
 
@@ -39,11 +39,11 @@ export interface M3gnetGraph {
 export function buildM3gnetGraph(s: Structure, options: Partial<M3gnetGraphOptions> = {}): M3gnetGraph {
   const opt = { ...M3GNET_DEFAULTS, ...options };
   const n = s.numbers.length;
-  if (n === 0) throw new SoftmodeInputError('empty_structure', 'structure has no atoms');
+  if (n === 0) throw new StructureError('empty_structure', 'structure has no atoms');
   const numbers = new Int32Array(n);
   s.numbers.forEach((z, i) => {
     if (!Number.isInteger(z) || z < 1 || z > opt.maxAtomicNumber)
-      throw new SoftmodeInputError('unsupported_element', `atomic number ${z} is outside 1..${opt.maxAtomicNumber}`, { atom: i, number: z });
+      throw new StructureError('unsupported_element', `atomic number ${z} is outside 1..${opt.maxAtomicNumber}`, { atom: i, number: z });
     numbers[i] = z;
   });
   // wrap into [0, 1) as MatterSim does before its neighbour search

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ONNX_POTENTIAL_DEFAULTS, type OnnxPotentialParams, type OnnxPrecision } from '../../config/potential.js';
-import { SoftmodeInputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Mat3, Vec3 } from '../math/linalg.js';
 import type { Structure } from '../structure/structure.js';
 import { architectureStrategy } from './architectures.js';
@@ -78,9 +78,9 @@ export class OnnxPotential implements Potential {
       ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
     };
     if (!Number.isInteger(settings.intraOpNumThreads) || settings.intraOpNumThreads < 1)
-      throw new SoftmodeInputError('invalid_argument', `threads must be a positive integer, got ${settings.intraOpNumThreads}`);
+      throw new UsageError(`threads must be a positive integer, got ${settings.intraOpNumThreads}`);
     if (settings.precision !== 'float32' && settings.precision !== 'float64')
-      throw new SoftmodeInputError('invalid_argument', `precision must be float32 or float64, got ${String(settings.precision)}`);
+      throw new UsageError(`precision must be float32 or float64, got ${String(settings.precision)}`);
     const modelDir = dirOpt
       ? isAbsolute(dirOpt)
         ? dirOpt

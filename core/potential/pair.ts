@@ -13,7 +13,7 @@
 // ∂|r|/∂ε_ab = r_a r_b/|r|, so σ_ab = (1/V)·Σ_pairs φ'(|r|)·r_a r_b/|r| (tensile > 0).
 import { createHash } from 'node:crypto';
 import { PAIR_POTENTIAL_DEFAULTS, type PairPotentialParams } from '../../config/pair-potential.js';
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError, UsageError } from '../errors.js';
 import { type Mat3, type Vec3, det3 } from '../math/linalg.js';
 import { neighbourList } from '../neighbours/index.js';
 import { ELEMENT_TABLE } from '../structure/elements-table.js';
@@ -63,11 +63,11 @@ export class PairPotential implements Potential {
 
   constructor(kind: PairKind = 'lennard-jones', params: Partial<PairPotentialParams> = {}) {
     if (kind !== 'lennard-jones' && kind !== 'morse')
-      throw new SoftmodeInputError('invalid_argument', `unknown pair potential '${String(kind)}' (lennard-jones or morse)`);
+      throw new UsageError(`unknown pair potential '${String(kind)}' (lennard-jones or morse)`);
     const p: PairPotentialParams = { ...PAIR_POTENTIAL_DEFAULTS, ...params };
     for (const [k, v] of Object.entries(p))
       if (typeof v === 'number' && !(Number.isFinite(v) && v > 0))
-        throw new SoftmodeInputError('invalid_argument', `pair potential parameter ${k} must be positive, got ${v}`);
+        throw new UsageError(`pair potential parameter ${k} must be positive, got ${v}`);
     this.kind = kind;
     this.params = Object.freeze(p);
     // The checkpoint hash covers everything that determines the numbers: form, defaults,
@@ -92,7 +92,7 @@ export class PairPotential implements Potential {
     const row = ELEMENT_TABLE[z - 1];
     const r = row ? row[3] : NaN;
     if (!(Number.isFinite(r) && r > 0))
-      throw new SoftmodeInputError('unsupported_element', `pair potential has no radius for element ${row ? symbolOf(z) : z}`, { z });
+      throw new StructureError('unsupported_element', `pair potential has no radius for element ${row ? symbolOf(z) : z}`, { z });
     return r;
   }
 
@@ -154,9 +154,9 @@ export class PairPotential implements Potential {
 
   evaluateOne(s: Structure): PotentialResult {
     const n = s.numbers.length;
-    if (n === 0) throw new SoftmodeInputError('empty_structure', 'structure has no atoms');
+    if (n === 0) throw new StructureError('empty_structure', 'structure has no atoms');
     const V = Math.abs(det3(s.lattice));
-    if (!(V > 0 && Number.isFinite(V))) throw new SoftmodeInputError('bad_volume', `cell volume ${V} is not positive`);
+    if (!(V > 0 && Number.isFinite(V))) throw new StructureError('bad_volume', `cell volume ${V} is not positive`);
     const nl = neighbourList(s, this.cutoffFor(s.numbers));
     const forces = new Float64Array(3 * n);
     // virial Σ φ'(r)·r⊗r/r over unordered pairs (symmetric: 6 components)
@@ -168,7 +168,7 @@ export class PairPotential implements Potential {
       const j = nl.neighbours[p]!;
       const r = nl.distances[p]!;
       if (r < this.params.minDistance)
-        throw new SoftmodeInputError('atoms_too_close', `atoms ${i} and ${j} are ${r.toExponential(3)} Å apart`, { i, j, r });
+        throw new StructureError('atoms_too_close', `atoms ${i} and ${j} are ${r.toExponential(3)} Å apart`, { i, j, r });
       const [phi, dphi] = this.pair(s.numbers[i]!, s.numbers[j]!, r);
       if (phi === 0 && dphi === 0) continue;
       // the list holds each pair twice (i→j and j→i): half the energy and virial per entry

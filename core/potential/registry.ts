@@ -17,7 +17,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ONNX_POTENTIAL_DEFAULTS, type OnnxPrecision } from '../../config/potential.js';
-import { SoftmodeInputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { readManifest, repoRoot, type OnnxModelManifest } from './manifest.js';
 import { ModelIntegrityError } from './model-error.js';
 import { OnnxPotential, type OnnxPotentialOptions } from './onnx-potential.js';
@@ -164,7 +164,7 @@ export function knownPotentials(options: { modelsRoot?: string } = {}): Potentia
 /**
  * The potential `name` names, loaded. Names: an entry's bare name, or for ML models
  * name-float32 / name-float64 (the precision in the name; options.precision must then agree).
- * Unknown name or a precision conflict: SoftmodeInputError('invalid_argument'), listing the
+ * Unknown name or a precision conflict: UsageError, listing the
  * known names. A model folder with a missing or invalid manifest (no or unknown
  * `architecture` included): ModelIntegrityError. `options.modelDir` resolves the name against
  * that one folder instead of discovering `modelsRoot`.
@@ -189,10 +189,10 @@ export async function resolvePotential(name: string, options: ResolvePotentialOp
   }
   if (entry === undefined) {
     const known = [...all.values()].filter((e): e is PotentialEntry => !(e instanceof ModelIntegrityError)).flatMap(namesOf);
-    throw new SoftmodeInputError('invalid_argument', `unknown potential '${name}'; known: ${known.join(', ')}`, { name, known });
+    throw new UsageError(`unknown potential '${name}'; known: ${known.join(', ')}`, { name, known });
   }
   if (precisionFromName && loadOptions.precision && loadOptions.precision !== precisionFromName)
-    throw new SoftmodeInputError('invalid_argument', `'${name}' names ${precisionFromName} but options ask for ${loadOptions.precision}`);
+    throw new UsageError(`'${name}' names ${precisionFromName} but options ask for ${loadOptions.precision}`);
   return entry.load({ ...loadOptions, ...(precisionFromName ? { precision: precisionFromName } : {}) });
 }
 

@@ -19,7 +19,7 @@
 // keeps atom 0 in place. Checked against ASE 3.23 + spglib 2.8 on P1, P-1, monoclinic and
 // C/A/I/F/R-centred cells (test/fixtures/refine-symmetry-ase.json): 1e-14 Å except for the
 // orthorhombic-and-higher cases listed in test/relax-symmetry.test.ts.
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, transpose3 } from '../math/linalg.js';
 import { makeStructure } from '../structure/structure.js';
 import { getSymmetry, standardizeCell } from '../symmetry/index.js';
@@ -102,7 +102,7 @@ function atomMaps(frac: readonly Vec3[], rotations: Mat3[], translations: Vec3[]
       used[bj] = 1;
     }
     if (used.some((u) => u === 0))
-      throw new SoftmodeInputError('symmetry_failed', `symmetry operation ${g} does not permute the atoms`);
+      throw new StructureError('symmetry_failed', `symmetry operation ${g} does not permute the atoms`);
     return map;
   });
 }

@@ -12,7 +12,7 @@
 // arithmetic in the same order.
 import { createHash } from 'node:crypto';
 import type { RelaxProtocol } from '../../config/relax.js';
-import { SoftmodeInputError } from '../errors.js';
+import { SoftmodeInputError, StructureError, UsageError } from '../errors.js';
 import { type Mat3, det3 } from '../math/linalg.js';
 import type { Potential, PotentialIdentity } from '../potential/types.js';
 import { type Structure, withGeometry } from '../structure/structure.js';
@@ -83,7 +83,7 @@ export interface RelaxOptions {
   /** checkpoint every this many FIRE steps (0 / undefined: never) */
   checkpointEvery?: number;
   /**
-   * The same model in the protocol's `trajectoryPrecision` (core/potential loadTrajectoryPotential):
+   * The same model in the protocol's `trajectoryPrecision` (core/potential resolveTrajectoryPotential):
    * it evaluates every FIRE step; `potential` evaluates the final acceptance test and the
    * reported energy, forces and stress. Absent: `potential` does everything.
    */
@@ -127,20 +127,20 @@ function spaceGroupOf(frame: Frame, symprec: number, template: Structure): Space
 
 function checkProtocol(p: Readonly<RelaxProtocol>): void {
   const pos = (name: string, v: number) => {
-    if (!(Number.isFinite(v) && v > 0)) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: ${name} must be positive, got ${v}`);
+    if (!(Number.isFinite(v) && v > 0)) throw new UsageError(`protocol ${p.name}: ${name} must be positive, got ${v}`);
   };
   pos('symprec', p.symprec);
   pos('maxCellStep', p.maxCellStep);
   pos('roundFmax', p.roundFmax);
   pos('explodeForce', p.explodeForce);
   if (p.finalFmax !== null) pos('finalFmax', p.finalFmax);
-  if (!(Number.isInteger(p.maxRounds) && p.maxRounds >= 1)) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: maxRounds must be a positive integer`);
-  if (!(Number.isInteger(p.stepsPerRound) && p.stepsPerRound >= 0)) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: stepsPerRound must be a non-negative integer`);
-  if (!Number.isFinite(p.pressure)) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: pressure must be finite`);
-  if (p.cellMask && p.cellMask.length !== 6) throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: cellMask needs 6 Voigt entries`);
+  if (!(Number.isInteger(p.maxRounds) && p.maxRounds >= 1)) throw new UsageError(`protocol ${p.name}: maxRounds must be a positive integer`);
+  if (!(Number.isInteger(p.stepsPerRound) && p.stepsPerRound >= 0)) throw new UsageError(`protocol ${p.name}: stepsPerRound must be a non-negative integer`);
+  if (!Number.isFinite(p.pressure)) throw new UsageError(`protocol ${p.name}: pressure must be finite`);
+  if (p.cellMask && p.cellMask.length !== 6) throw new UsageError(`protocol ${p.name}: cellMask needs 6 Voigt entries`);
   const tp = p.trajectoryPrecision;
   if (tp !== undefined && tp !== null && tp !== 'float32' && tp !== 'float64')
-    throw new SoftmodeInputError('invalid_argument', `protocol ${p.name}: trajectoryPrecision must be float32, float64 or null, got ${String(tp)}`);
+    throw new UsageError(`protocol ${p.name}: trajectoryPrecision must be float32, float64 or null, got ${String(tp)}`);
 }
 
 /** The trajectory potential must be the same model as the deciding one, in the precision the protocol asks. */
@@ -148,19 +148,19 @@ function checkTrajectoryPotential(protocol: Readonly<RelaxProtocol>, potential: 
   const a = potential.identity;
   const b = trajectory.identity;
   if (a.model !== b.model || a.checkpointSha256 !== b.checkpointSha256)
-    throw new SoftmodeInputError('invalid_argument', `trajectory potential ${b.model} (${b.checkpointSha256.slice(0, 12)}) is not the model ${a.model} (${a.checkpointSha256.slice(0, 12)})`);
+    throw new UsageError(`trajectory potential ${b.model} (${b.checkpointSha256.slice(0, 12)}) is not the model ${a.model} (${a.checkpointSha256.slice(0, 12)})`);
   const want = protocol.trajectoryPrecision;
   if (want && b.precision !== want)
-    throw new SoftmodeInputError('invalid_argument', `protocol ${protocol.name} asks for a ${want} trajectory; the trajectory potential is ${b.precision}`);
+    throw new UsageError(`protocol ${protocol.name} asks for a ${want} trajectory; the trajectory potential is ${b.precision}`);
 }
 
 function checkStructure(s: Structure): void {
   const n = s.numbers.length;
-  if (n === 0) throw new SoftmodeInputError('empty_structure', 'structure has no atoms');
-  for (const row of s.lattice) for (const x of row) if (!Number.isFinite(x)) throw new SoftmodeInputError('non_finite', 'lattice has a non-finite number');
-  for (const p of s.frac) for (const x of p) if (!Number.isFinite(x)) throw new SoftmodeInputError('non_finite', 'position has a non-finite number');
+  if (n === 0) throw new StructureError('empty_structure', 'structure has no atoms');
+  for (const row of s.lattice) for (const x of row) if (!Number.isFinite(x)) throw new StructureError('non_finite', 'lattice has a non-finite number');
+  for (const p of s.frac) for (const x of p) if (!Number.isFinite(x)) throw new StructureError('non_finite', 'position has a non-finite number');
   const V = Math.abs(det3(s.lattice));
-  if (!(V > 1e-6)) throw new SoftmodeInputError('bad_volume', `cell volume ${V} Å³ is not positive`);
+  if (!(V > 1e-6)) throw new StructureError('bad_volume', `cell volume ${V} Å³ is not positive`);
 }
 
 /** A deep copy through JSON (what a heartbeat would carry). */
@@ -212,19 +212,19 @@ export async function relax(
   const n = numbers.length;
   const protoRef = { name: protocol.name, version: protocol.version, sha256: protocolSha256(protocol) };
   const every = options.checkpointEvery ?? 0;
-  if (!(Number.isInteger(every) && every >= 0)) throw new SoftmodeInputError('invalid_argument', 'checkpointEvery must be a non-negative integer');
+  if (!(Number.isInteger(every) && every >= 0)) throw new UsageError('checkpointEvery must be a non-negative integer');
 
   let state: RelaxState;
   if (options.resumeFrom) {
     state = snapshot(options.resumeFrom);
-    if (state.format !== RELAX_STATE_FORMAT) throw new SoftmodeInputError('invalid_argument', `unknown relax state format '${String(state.format)}'`);
+    if (state.format !== RELAX_STATE_FORMAT) throw new UsageError(`unknown relax state format '${String(state.format)}'`);
     if (state.protocol.sha256 !== protoRef.sha256)
-      throw new SoftmodeInputError('invalid_argument', `resume state was made with protocol ${state.protocol.name}/${state.protocol.version} (different parameters)`);
+      throw new UsageError(`resume state was made with protocol ${state.protocol.name}/${state.protocol.version} (different parameters)`);
     if (state.potential.checkpointSha256 !== potential.identity.checkpointSha256 || state.potential.model !== potential.identity.model)
-      throw new SoftmodeInputError('invalid_argument', `resume state was made with model ${state.potential.model}, not ${potential.identity.model}`);
+      throw new UsageError(`resume state was made with model ${state.potential.model}, not ${potential.identity.model}`);
     if (state.numbers.length !== n || state.numbers.some((z, i) => z !== numbers[i]))
-      throw new SoftmodeInputError('invalid_argument', 'resume state is for a different structure (atomic numbers differ)');
-    if (state.positions.length !== 3 * n || state.lattice.length !== 9) throw new SoftmodeInputError('invalid_argument', 'resume state has wrong array sizes');
+      throw new UsageError('resume state is for a different structure (atomic numbers differ)');
+    if (state.positions.length !== 3 * n || state.lattice.length !== 9) throw new UsageError('resume state has wrong array sizes');
   } else {
     const frame0: Frame = { lattice: structure.lattice.map((r) => [...r]) as Mat3, cart: cartOf(structure.lattice as Mat3, structure.frac as [number, number, number][]) };
     state = {

@@ -2,7 +2,7 @@
 // config/phonon.ts; every result keeps the raw minimum frequency, where it is, the number of
 // imaginary modes, the acoustic sum check at Γ and ν_max, so any other reading stays possible.
 import { PHONON_CONFIG, STABILITY_RULES } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import type { Vec3 } from '../math/linalg.js';
 
 export type StabilityPreset = 'phononbench' | 'loew' | 'mattersim' | 'full-bz';
@@ -72,8 +72,8 @@ function isGamma(q: readonly number[]): boolean {
 
 function need(spec: PhononSpectrum, name: QpointSetName, preset: string): FrequencySet {
   const s = spec[name];
-  if (!s || s.qpoints.length === 0) throw new SoftmodeInputError('invalid_argument', `preset '${preset}' needs frequencies on the ${name} q-points`);
-  if (s.frequencies.length !== s.qpoints.length) throw new SoftmodeInputError('invalid_argument', `${name}: frequencies and q-points differ in length`);
+  if (!s || s.qpoints.length === 0) throw new UsageError(`preset '${preset}' needs frequencies on the ${name} q-points`);
+  if (s.frequencies.length !== s.qpoints.length) throw new RangeError(`${name}: frequencies and q-points differ in length`);
   return s;
 }
 
@@ -93,7 +93,7 @@ function scan(sets: [QpointSetName, FrequencySet][], exempt: (q: readonly number
         if (below(q, b, nu)) count++;
       }
     });
-  if (!min) throw new SoftmodeInputError('invalid_argument', 'no frequencies to classify');
+  if (!min) throw new UsageError('no frequencies to classify');
   return { min: min as ModeLocation, minNon: minNon as ModeLocation | null, count };
 }
 
@@ -172,7 +172,7 @@ export function classifyStability(spec: PhononSpectrum, preset: StabilityPreset 
       const rule = rules.presets['full-bz'];
       const sets: [QpointSetName, FrequencySet][] = [];
       for (const name of ['commensurate', 'band', 'mesh'] as const) if (spec[name] && spec[name]!.qpoints.length > 0) sets.push([name, spec[name]!]);
-      if (sets.length === 0) throw new SoftmodeInputError('invalid_argument', "preset 'full-bz' needs at least one q-point set");
+      if (sets.length === 0) throw new UsageError("preset 'full-bz' needs at least one q-point set");
       const exempt = (q: readonly number[], b: number, nu: number): boolean => isGamma(q) && lowestThree(b) && Math.abs(nu) <= rule.gammaAcousticToleranceTHz;
       const r = scan(sets, exempt, (_q, _b, nu) => nu < -rule.thresholdTHz);
       const stable = r.count === 0;
@@ -191,6 +191,6 @@ export function classifyStability(spec: PhononSpectrum, preset: StabilityPreset 
       };
     }
     default:
-      throw new SoftmodeInputError('invalid_argument', `unknown stability preset '${String(preset)}' (use ${STABILITY_PRESETS.join(', ')})`);
+      throw new UsageError(`unknown stability preset '${String(preset)}' (use ${STABILITY_PRESETS.join(', ')})`);
   }
 }

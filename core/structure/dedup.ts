@@ -17,7 +17,7 @@
 // structure joins the first earlier group whose representative it matches; identical
 // canonical hashes join without running the matcher.
 import { STRUCTURE_DEFAULTS, type DedupConfig, type StructureMatcherConfig } from '../../config/structure.js';
-import { SoftmodeInputError } from '../errors.js';
+import { SoftmodeInputError, UsageError } from '../errors.js';
 import { det3 } from '../math/linalg.js';
 import { getSymmetry } from '../symmetry/index.js';
 import { structureHash } from './hash.js';
@@ -54,7 +54,7 @@ interface Prepared {
 /** Group structures that the matcher says are the same (see the file comment). */
 export function dedupStructures(structures: readonly Structure[], opts: DedupOptions = {}): DedupResult {
   const dcfg = { ...STRUCTURE_DEFAULTS.dedup, ...opts.dedup };
-  if (!(dcfg.volumeBucket > 0)) throw new SoftmodeInputError('invalid_argument', 'volumeBucket must be positive');
+  if (!(dcfg.volumeBucket > 0)) throw new UsageError('volumeBucket must be positive');
   const matcher = new StructureMatcher(opts.matcher);
   const logW = Math.log(1 + dcfg.volumeBucket);
   const failed: DedupResult['failed'] = [];

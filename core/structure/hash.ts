@@ -20,7 +20,7 @@
 // the structure matcher for near-duplicates; the hash is for exact duplicates.
 import { createHash } from 'node:crypto';
 import { STRUCTURE_DEFAULTS, type StructureHashConfig } from '../../config/structure.js';
-import { SoftmodeInputError } from '../errors.js';
+import { SoftmodeInputError, StructureError } from '../errors.js';
 import { type Mat3, det3, inv3, matmul3, transpose3 } from '../math/linalg.js';
 import { primitiveCell } from '../symmetry/index.js';
 import { symbolOf } from './elements.js';
@@ -131,7 +131,7 @@ export interface CanonicalForm {
 /** Canonical form and content hash of a structure (see the file comment for invariances). */
 export function canonicalForm(s: Structure, cfg: StructureHashConfig = STRUCTURE_DEFAULTS.hash): CanonicalForm {
   const n = s.numbers.length;
-  if (n === 0) throw new SoftmodeInputError('empty_structure', 'structure has no atoms');
+  if (n === 0) throw new StructureError('empty_structure', 'structure has no atoms');
   let prim: Structure;
   try {
     prim = primitiveCell(s, cfg.symprec, { idealize: true }).structure;
@@ -177,7 +177,7 @@ export function canonicalForm(s: Structure, cfg: StructureHashConfig = STRUCTURE
       if (best === undefined || text < best.text) best = { text, lattice: L, frac: order.map((i) => q[i]!.map((x) => x / grid) as [number, number, number]), order };
     }
   }
-  if (!best) throw new SoftmodeInputError('invalid_argument', 'no canonical cell found'); // identity is always an automorphism
+  if (!best) throw new Error('no canonical cell found'); // identity is always an automorphism
   return {
     hash: createHash('sha256').update(best.text).digest('hex'),
     text: best.text,

@@ -12,7 +12,7 @@
 //      the mean displacement removed;
 //   5. distances are normalised by the free length per atom (V/N)^(1/3); fit ⇔ max ≤ stol.
 import { STRUCTURE_DEFAULTS, type StructureMatcherConfig } from '../../config/structure.js';
-import { SoftmodeInputError } from '../errors.js';
+import { SoftmodeInputError, StructureError, UsageError } from '../errors.js';
 import { type Mat3, det3, inv3, norm3 } from '../math/linalg.js';
 import { perpendicularWidths } from '../neighbours/index.js';
 import { primitiveCell } from '../symmetry/index.js';
@@ -128,12 +128,12 @@ export class StructureMatcher {
   constructor(opts: Partial<StructureMatcherConfig> = {}) {
     this.cfg = { ...STRUCTURE_DEFAULTS.matcher, ...opts };
     for (const k of ['ltol', 'stol', 'angleTol'] as const)
-      if (!(Number.isFinite(this.cfg[k]) && this.cfg[k] > 0)) throw new SoftmodeInputError('invalid_argument', `matcher ${k} must be positive`);
+      if (!(Number.isFinite(this.cfg[k]) && this.cfg[k] > 0)) throw new UsageError(`matcher ${k} must be positive`);
   }
 
   /** Primitive (if configured) and Niggli-reduced form; compute once per structure for many comparisons. */
   reduce(s: Structure): ReducedStructure {
-    if (s.numbers.length === 0) throw new SoftmodeInputError('empty_structure', 'structure has no atoms');
+    if (s.numbers.length === 0) throw new StructureError('empty_structure', 'structure has no atoms');
     let cell: Structure = s;
     if (this.cfg.primitiveCell) {
       // a large symprec may be inconsistent for moyo on some noisy inputs: fall back to tighter ones

@@ -1,5 +1,5 @@
 import { type Mat3, type Vec3, det3, inv3, vecmat3, copy3 } from '../math/linalg.js';
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError } from '../errors.js';
 
 /** Per-frame labels that may come with a structure (extended XYZ, training data). */
 export interface StructureProperties {
@@ -40,11 +40,11 @@ export interface StructureInit {
 export function makeStructure(init: StructureInit): Structure {
   const L = init.lattice;
   if (L.length !== 3 || L.some((r) => r.length !== 3))
-    throw new SoftmodeInputError('no_cell', 'lattice must be 3×3');
+    throw new StructureError('no_cell', 'lattice must be 3×3');
   const lattice = copy3(L);
   const n = init.numbers.length;
   let frac: Vec3[];
-  if (init.frac && init.cart) throw new SoftmodeInputError('invalid_argument', 'give frac or cart, not both');
+  if (init.frac && init.cart) throw new Error('give frac or cart, not both');
   if (init.frac) {
     frac = init.frac.map((p) => [p[0]!, p[1]!, p[2]!] as Vec3);
   } else if (init.cart) {
@@ -54,9 +54,9 @@ export function makeStructure(init: StructureInit): Structure {
     frac = [];
   }
   if (frac.length !== n)
-    throw new SoftmodeInputError('invalid_argument', `positions (${frac.length}) and numbers (${n}) differ in length`);
+    throw new RangeError(`positions (${frac.length}) and numbers (${n}) differ in length`);
   if (init.labels && init.labels.length !== n)
-    throw new SoftmodeInputError('invalid_argument', 'labels length differs from number of atoms');
+    throw new RangeError('labels length differs from number of atoms');
   const s: Structure = {
     lattice,
     frac,

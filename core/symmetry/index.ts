@@ -7,7 +7,7 @@
 //   B_std = Q · B · P,  x_std = P⁻¹ (x − o)    ⇔ rows: L_std = Pᵀ · L · Qᵀ.
 // Operations act on fractional column vectors of the INPUT cell: x' = W x + w.
 import type { MoyoCell, MoyoDataset } from '@spglib/moyo-wasm';
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError, UsageError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, matvec3, transpose3, wrap01 } from '../math/linalg.js';
 import { type Structure, makeStructure } from '../structure/structure.js';
 import { loadMoyo } from './moyo.js';
@@ -62,17 +62,17 @@ export interface DerivedCell {
 function checkInput(s: Structure): void {
   // moyo panics (an unrecoverable wasm trap) on inconsistent arrays: guard first.
   const n = s.numbers.length;
-  if (n === 0) throw new SoftmodeInputError('empty_structure', 'structure has no atoms');
-  if (s.frac.length !== n) throw new SoftmodeInputError('invalid_argument', 'positions and numbers differ in length');
-  if (s.lattice.length !== 3 || s.lattice.some((r) => r.length !== 3)) throw new SoftmodeInputError('no_cell', 'lattice must be 3×3');
-  for (const row of s.lattice) for (const x of row) if (!Number.isFinite(x)) throw new SoftmodeInputError('non_finite', 'lattice has a non-finite number');
+  if (n === 0) throw new StructureError('empty_structure', 'structure has no atoms');
+  if (s.frac.length !== n) throw new RangeError('positions and numbers differ in length');
+  if (s.lattice.length !== 3 || s.lattice.some((r) => r.length !== 3)) throw new StructureError('no_cell', 'lattice must be 3×3');
+  for (const row of s.lattice) for (const x of row) if (!Number.isFinite(x)) throw new StructureError('non_finite', 'lattice has a non-finite number');
   for (const p of s.frac) {
-    if (p.length !== 3) throw new SoftmodeInputError('invalid_argument', 'a position does not have 3 coordinates');
-    for (const x of p) if (!Number.isFinite(x)) throw new SoftmodeInputError('non_finite', 'position has a non-finite number');
+    if (p.length !== 3) throw new RangeError('a position does not have 3 coordinates');
+    for (const x of p) if (!Number.isFinite(x)) throw new StructureError('non_finite', 'position has a non-finite number');
   }
-  for (const z of s.numbers) if (!Number.isInteger(z) || z < 0 || z > 2 ** 31 - 1) throw new SoftmodeInputError('invalid_argument', `bad atomic number ${z}`);
+  for (const z of s.numbers) if (!Number.isInteger(z) || z < 0 || z > 2 ** 31 - 1) throw new StructureError('unknown_element', `bad atomic number ${z}`);
   const det = det3(s.lattice);
-  if (!(Math.abs(det) > 1e-8)) throw new SoftmodeInputError('bad_volume', `lattice is singular (det ${det})`);
+  if (!(Math.abs(det) > 1e-8)) throw new StructureError('bad_volume', `lattice is singular (det ${det})`);
 }
 
 /** 9 numbers flattened column-major (moyo/nalgebra) → rows. */
@@ -94,7 +94,7 @@ function rowsFromBasis(a: readonly number[]): Mat3 {
 
 function runMoyo(s: Structure, symprec: number, setting: SymmetrySetting): MoyoDataset {
   checkInput(s);
-  if (!(Number.isFinite(symprec) && symprec > 0)) throw new SoftmodeInputError('invalid_argument', `symprec must be positive, got ${symprec}`);
+  if (!(Number.isFinite(symprec) && symprec > 0)) throw new UsageError(`symprec must be positive, got ${symprec}`);
   const moyo = loadMoyo();
   const cell: MoyoCell = {
     lattice: { basis: s.lattice.flat() as MoyoCell['lattice']['basis'] },
@@ -104,7 +104,7 @@ function runMoyo(s: Structure, symprec: number, setting: SymmetrySetting): MoyoD
   try {
     return moyo.analyze_cell(JSON.stringify(cell), symprec, setting);
   } catch (e) {
-    throw new SoftmodeInputError('symmetry_failed', `symmetry search failed at symprec ${symprec}: ${String(e)}`);
+    throw new StructureError('symmetry_failed', `symmetry search failed at symprec ${symprec}: ${String(e)}`);
   }
 }
 
@@ -169,7 +169,7 @@ function mapAtoms(s: Structure, t: CellTransformation, derived: Structure, sympr
       }
     });
     if (best < 0 || bestD > Math.max(4 * symprec, 1e-3))
-      throw new SoftmodeInputError('symmetry_failed', `atom ${i} does not map onto the derived cell (off by ${bestD.toFixed(4)} Å)`);
+      throw new StructureError('symmetry_failed', `atom ${i} does not map onto the derived cell (off by ${bestD.toFixed(4)} Å)`);
     return best;
   });
 }

@@ -21,7 +21,7 @@
 // test/symmetry-supercell.test.ts (identical lists for the golden phonopy cells).
 // If some unit-cell rotations drop out (non-diagonal M), the set still equals moyo's, but moyo
 // re-derives the smaller group and may list it in another order.
-import { SoftmodeInputError } from '../errors.js';
+import { StructureError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, matvec3 } from '../math/linalg.js';
 import type { Supercell } from '../structure/supercell.js';
 import { type Structure, makeStructure } from '../structure/structure.js';
@@ -103,7 +103,7 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
   const M = supercell.matrix;
   const det = Math.round(Math.abs(det3(M)));
   if (n !== det * unitcell.numbers.length || supercell.s2u.length !== n || supercell.u2s.length !== unitcell.numbers.length)
-    throw new SoftmodeInputError('invalid_argument', `supercell has ${n} atoms, expected |det M|·${unitcell.numbers.length} = ${det * unitcell.numbers.length}`);
+    throw new RangeError(`supercell has ${n} atoms, expected |det M|·${unitcell.numbers.length} = ${det * unitcell.numbers.length}`);
   const us = unitSym ?? getSymmetry(unitcell, symprec);
   const Minv = inv3(M);
 
@@ -149,12 +149,12 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
       const v = D * (x[a]! - f[a]!);
       const r = Math.round(v);
       if (Math.abs(v - r) > 1e-6)
-        throw new SoftmodeInputError('invalid_argument', `supercell atom ${i} is not a lattice translate of its unit-cell atom ${unitOf[i]}: atom order is not makeSupercell's`);
+        throw new RangeError(`supercell atom ${i} is not a lattice translate of its unit-cell atom ${unitOf[i]}: atom order is not makeSupercell's`);
       g[3 * i + a] = ((r % D) + D) % D;
     }
     atomAt.set(unitOf[i]! * D3 + code(g[3 * i]!, g[3 * i + 1]!, g[3 * i + 2]!), i);
   }
-  if (atomAt.size !== n) throw new SoftmodeInputError('invalid_argument', 'supercell has two atoms at the same lattice point of one unit-cell atom');
+  if (atomAt.size !== n) throw new RangeError('supercell has two atoms at the same lattice point of one unit-cell atom');
   // centring c sends unit atom u to cp[c][u], with x_u + c = x_cp(u) + w: δg = D·M⁻¹·w
   const xu = sc2unitFrac(supercell, M);
   const Lu = unitcell.lattice;
@@ -175,7 +175,7 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
           for (let a = 0; a < 3; a++) d[3 * u + a] = DMinv[a]![0]! * w[0]! + DMinv[a]![1]! * w[1]! + DMinv[a]![2]! * w[2]!;
         }
       }
-      if (to[u]! < 0) throw new SoftmodeInputError('symmetry_failed', `${what} of the unit cell does not map unit atom ${u} onto an atom of the same species`);
+      if (to[u]! < 0) throw new StructureError('symmetry_failed', `${what} of the unit cell does not map unit atom ${u} onto an atom of the same species`);
     }
     return { to, d };
   };
@@ -188,7 +188,7 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
   }
   const lookup = (v: number, g0: number, g1: number, g2: number, i: number): number => {
     const j = atomAt.get(v * D3 + code(g0, g1, g2));
-    if (j === undefined) throw new SoftmodeInputError('symmetry_failed', `an operation finds no image of supercell atom ${i}: is the supercell made from this unit cell?`);
+    if (j === undefined) throw new StructureError('symmetry_failed', `an operation finds no image of supercell atom ${i}: is the supercell made from this unit cell?`);
     return j;
   };
   /** atom i moved by pure translation (centring c, lattice point gt) */
@@ -230,7 +230,7 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
     }) as Vec3);
   }
   if (translations.length !== centrings.length * D)
-    throw new SoftmodeInputError('symmetry_failed', `found ${translations.length} of ${centrings.length * D} pure translations of the supercell: is it made from this unit cell?`);
+    throw new StructureError('symmetry_failed', `found ${translations.length} of ${centrings.length * D} pure translations of the supercell: is it made from this unit cell?`);
 
   // coset representative (R_u, t_u): (u, g) → (v, R_s·g + D·M⁻¹·w), with R_u x_u + t_u = x_v + w
   const repPerm = kept.map((op, r) => {
@@ -267,7 +267,7 @@ export function supercellSymmetry(unitcell: Structure, supercell: Supercell, sym
   };
   const cache = new Map<number, Int32Array>();
   const permutation = (k: number): Int32Array => {
-    if (!(Number.isInteger(k) && k >= 0 && k < operations.length)) throw new SoftmodeInputError('invalid_argument', `operation index ${k} out of range`);
+    if (!(Number.isInteger(k) && k >= 0 && k < operations.length)) throw new RangeError(`operation index ${k} out of range`);
     let p = cache.get(k);
     if (!p) {
       p = new Int32Array(n);

@@ -1,7 +1,7 @@
 // Harmonic thermodynamics summed over mesh q-points (phonopy thermal_properties semantics,
 // physics.md §6): per primitive cell, F and ZPE in kJ/mol, S and C_v in J/K/mol.
 import { THERMO_CONFIG } from '../../config/phonon.js';
-import { SoftmodeInputError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 export interface ThermalPoint {
   /** K */
@@ -42,8 +42,8 @@ export function thermalProperties(
   const temps = opts.temperatures ?? THERMO_CONFIG.temperatures;
   const cutoff = opts.cutoffFrequency ?? THERMO_CONFIG.cutoffFrequencyTHz;
   const w = weights ?? frequencies.map(() => 1);
-  if (w.length !== frequencies.length) throw new SoftmodeInputError('invalid_argument', 'weights and frequency lists differ in length');
-  for (const t of temps) if (!(t >= 0) || !Number.isFinite(t)) throw new SoftmodeInputError('invalid_argument', `temperature must be ≥ 0 (got ${t})`);
+  if (w.length !== frequencies.length) throw new RangeError('weights and frequency lists differ in length');
+  for (const t of temps) if (!(t >= 0) || !Number.isFinite(t)) throw new UsageError(`temperature must be ≥ 0 (got ${t})`);
   const { thzToEv, kB, evToKjmol } = THERMO_CONFIG;
   const wsum = w.reduce((a, b) => a + b, 0);
   let zpe = 0;

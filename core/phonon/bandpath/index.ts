@@ -2,15 +2,20 @@
 // as seekpath computes it, with the points mapped to the reciprocal basis of the caller's cell
 // (seekpath's get_path_orig_cell; physics.md §4) and phonopy's constant-interval sampling.
 import { BANDPATH_DEFAULTS } from '../../../config/bandpath.js';
-import { SoftmodeInputError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matvec3, norm3, sub3, vecmat3 } from '../../math/linalg.js';
 import { type Structure, makeStructure } from '../../structure/structure.js';
+import { type NiggliResult, niggliReduce as reduce, spglibNiggliOptions } from '../../structure/niggli.js';
 import { type HpkotCell, hpkotCell, reciprocalRows } from './standardize.js';
 import { type ExtendedBravais, type LatticeParams, hpkotTable } from './tables.js';
 
 export { EXTENDED_BRAVAIS_TYPES, type ExtendedBravais, type LatticeParams, hpkotTable, expandPath } from './tables.js';
 export { hpkotCell, latticeParams, reciprocalRows, type HpkotCell } from './standardize.js';
-export { niggliReduce } from './niggli.js';
+
+/** spglib's niggli_reduce with absolute tolerance `eps` (seekpath's call): the one reduction, core/structure/niggli.ts. */
+export function niggliReduce(rows: Mat3, eps = 1e-5): NiggliResult {
+  return reduce(rows, spglibNiggliOptions(eps));
+}
 
 export interface BandPathOptions {
   /** moyo tolerance, Å (default config/bandpath.ts) */
@@ -113,10 +118,10 @@ export function sampleSegment(s: Vec3, e: Vec3, n: number): Vec3[] {
 function checkOptions(opts: BandPathOptions): void {
   const n = opts.pointsOnLongestSegment;
   if (n !== undefined && (!Number.isInteger(n) || n < 2))
-    throw new SoftmodeInputError('invalid_argument', `pointsOnLongestSegment must be an integer ≥ 2, got ${n}`);
+    throw new UsageError(`pointsOnLongestSegment must be an integer ≥ 2, got ${n}`);
   const sp = opts.symprec;
   if (sp !== undefined && !(sp > 0 && Number.isFinite(sp)))
-    throw new SoftmodeInputError('invalid_argument', `symprec must be a positive number, got ${sp}`);
+    throw new UsageError(`symprec must be a positive number, got ${sp}`);
 }
 
 /**

@@ -3,13 +3,13 @@
 // input lattice. HPKOT = Hinuma et al., Comput. Mater. Sci. 128, 140 (2017), sections 3–4.
 import type { MoyoDataset } from '@spglib/moyo-wasm';
 import { BANDPATH_DEFAULTS } from '../../../config/bandpath.js';
-import { SoftmodeInputError } from '../../errors.js';
+import { StructureError } from '../../errors.js';
 import { type Mat3, type Vec3, det3, dot3, inv3, matmul3, norm3, transpose3, vecmat3, wrap01 } from '../../math/linalg.js';
 import { type Structure, makeStructure } from '../../structure/structure.js';
 import { getSymmetry } from '../../symmetry/index.js';
 import { loadMoyo } from '../../symmetry/moyo.js';
 import { spglibLikeBasis } from './canonical.js';
-import { niggliReduce } from './niggli.js';
+import { niggliReduce, spglibNiggliOptions } from '../../structure/niggli.js';
 import type { ExtendedBravais, LatticeParams } from './tables.js';
 
 export type CrystalFamily = 'a' | 'm' | 'o' | 't' | 'h' | 'c';
@@ -203,7 +203,7 @@ function classifyNonTriclinic(
       return { ext: f <= 1 ? 'mC2' : 'mC3', edgeCases: edge };
     }
     default:
-      throw new SoftmodeInputError('symmetry_failed', `unexpected lattice type ${key} for space group ${sg}`);
+      throw new StructureError('symmetry_failed', `unexpected lattice type ${key} for space group ${sg}`);
   }
 }
 
@@ -218,7 +218,7 @@ function triclinicCell(conv: Mat3, tol: number, niggliEps: number): { ext: Exten
   // seekpath reduces the 2π-scaled reciprocal rows with spglib's absolute ε (Å⁻²); the same
   // comparisons on rows without 2π need ε/(2π)², so near-ties break the same way.
   const recip = reciprocalRows(conv);
-  const red = niggliReduce(recip, niggliEps / (4 * Math.PI * Math.PI));
+  const red = niggliReduce(recip, spglibNiggliOptions(niggliEps / (4 * Math.PI * Math.PI)));
   // real rows from reduced reciprocal rows: R = (B⁻¹)ᵀ; with B' = T·B, R' = T⁻ᵀ·R.
   let K = transpose3(inv3(red.transform));
   const recipParams = (Kc: Mat3) => latticeParams(reciprocalRows(matmul3(Kc, conv)));

@@ -7,7 +7,7 @@
 // cell and atom sites becomes one Structure named after the block.
 import type { Mat3, Vec3 } from '../../math/linalg.js';
 import { inv3, vecmat3 } from '../../math/linalg.js';
-import { SoftmodeInputError } from '../../errors.js';
+import type { StructureError } from '../../errors.js';
 import { makeStructure, type Structure } from '../structure.js';
 import { symbolOf } from '../elements.js';
 import { VALIDATION } from '../../../config/validation.js';
@@ -146,7 +146,7 @@ export function parseCifBlocks(text: string, ctx: SourceContext = {}): CifBlock[
   const blocks: CifBlock[] = [];
   let block: CifBlock | undefined;
   let i = 0;
-  const err = (t: Token, msg: string): SoftmodeInputError => inputError('unparsable', { ...ctx, line: t.line, block: block?.name }, msg);
+  const err = (t: Token, msg: string): StructureError => inputError('unparsable', { ...ctx, line: t.line, block: block?.name }, msg);
   const put = (tag: Token, values: CifValue[], looped: boolean): void => {
     const key = normalizeTag(tag.text);
     if (block!.items.has(key)) throw err(tag, `data name ${clip(tag.text)} appears twice in the block`);

@@ -1,5 +1,5 @@
 // Helpers shared by the structure readers: strict number parsing, element symbols, guards.
-import { SoftmodeInputError, type InputErrorCode } from '../../errors.js';
+import { StructureError, type StructureErrorCode } from '../../errors.js';
 import { atomicNumber } from '../elements.js';
 import { VALIDATION } from '../../../config/validation.js';
 
@@ -20,8 +20,9 @@ export function where(ctx: SourceContext): string {
   return parts.length ? parts.join(', ') + ': ' : '';
 }
 
-export function inputError(code: InputErrorCode, ctx: SourceContext, message: string, detail?: Record<string, unknown>): SoftmodeInputError {
-  return new SoftmodeInputError(code, where(ctx) + message, { ...ctxDetail(ctx), ...(detail ?? {}) });
+/** A StructureError located in the input (source, line, block, frame). */
+export function inputError(code: StructureErrorCode, ctx: SourceContext, message: string, detail?: Record<string, unknown>): StructureError {
+  return new StructureError(code, where(ctx) + message, { ...ctxDetail(ctx), ...(detail ?? {}) });
 }
 
 function ctxDetail(ctx: SourceContext): Record<string, unknown> {

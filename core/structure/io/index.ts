@@ -1,8 +1,8 @@
 // Structure file reading and writing: format detection, the per-format readers, and a
-// size-guarded file reader. Every failure is a SoftmodeInputError with a typed code.
+// size-guarded file reader. Every failure is a StructureError with a typed code.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { SoftmodeInputError } from '../../errors.js';
+import { SoftmodeInputError, StructureError, UsageError } from '../../errors.js';
 import { VALIDATION } from '../../../config/validation.js';
 import type { Structure } from '../structure.js';
 import { checkText, inputError } from './common.js';
@@ -36,7 +36,7 @@ export function detectFormat(path: string, text: string): StructureFormat {
   const lines = head.split(/\r\n|\n|\r/);
   if (/^\s*\d+\s*$/.test(lines[0] ?? '') && /lattice\s*=/i.test(lines[1] ?? '')) return 'extxyz';
   if (/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\s+\S+)*\s*$/.test(lines[1] ?? '') && (lines[2] ?? '').trim().split(/\s+/).length >= 3) return 'poscar';
-  throw new SoftmodeInputError('unsupported_format', `${path}: cannot tell the structure format from the name or the content`, { source: path });
+  throw new StructureError('unsupported_format', `${path}: cannot tell the structure format from the name or the content`, { source: path });
 }
 
 /** Parse text of a known format. */
@@ -53,7 +53,7 @@ export function readStructuresFromText(text: string, format: StructureFormat, so
     case 'pymatgen-json':
       return readPymatgenJson(text, sourceName);
     default:
-      throw new SoftmodeInputError('unsupported_format', `unknown format '${String(format)}'`);
+      throw new UsageError(`unknown format '${String(format)}'`);
   }
 }
 
