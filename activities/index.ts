@@ -10,6 +10,7 @@
 // modes) are results.
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TemporalFailure } from '@temporalio/common';
+import { defaultPolicy } from '../config/engine.js';
 import { type ItemStatus, Store, stepKey } from '../store/index.js';
 import type { InFlight } from '../workflows/definitions.js';
 import type { ComputePool } from './compute/pool.js';
@@ -94,12 +95,61 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     }
   }
 
+  // Attempts that could not be written (the store was what failed) wait here and are written
+  // with the next attempt that can be: every attempt, those during an outage too, ends up recorded.
+  const unrecorded: Parameters<Store['recordAttempt']>[0][] = [];
   async function safeRecordAttempt(a: Parameters<Store['recordAttempt']>[0]): Promise<void> {
+    unrecorded.push(a);
     try {
-      await store.recordAttempt(a);
+      while (unrecorded.length > 0) {
+        await store.recordAttempt(unrecorded[0]!);
+        unrecorded.shift();
+      }
     } catch {
-      // the store itself may be what failed; the attempt is still visible in Temporal
+      // still unreachable: kept (bounded) for the next try
+      if (unrecorded.length > 10_000) unrecorded.splice(0, unrecorded.length - 10_000);
     }
+  }
+
+  /**
+   * The cause decides how long a retryable failure is retried (Temporal's own cap is off): an
+   * infrastructure outage until `infrastructureOutageMaxMs` after the first attempt, a program
+   * fault `faultAttempts` times; then it is final (non-retryable) and the item is failed.
+   */
+  function bounded(e: unknown, campaignId: number | null): unknown {
+    const f = toFailure(e);
+    if (!(f instanceof ApplicationFailure) || f.nonRetryable) return f;
+    let info;
+    try {
+      info = Context.current().info;
+    } catch {
+      return f;
+    }
+    const retry = (campaignId !== null ? settingsCache.get(campaignId)?.policy.retry : undefined) ?? defaultPolicy().retry;
+    if (f.type === 'InfrastructureError') {
+      const outageMs = Date.now() - info.scheduledTimestampMs;
+      if (outageMs <= (retry.infrastructureOutageMaxMs ?? Infinity)) return f;
+      return ApplicationFailure.create({ message: `still failing after ${(outageMs / 60_000).toFixed(0)} min of retries: ${f.message}`, type: 'InfrastructureError', nonRetryable: true, details: f.details ?? [], cause: f });
+    }
+    if (info.attempt < (retry.faultAttempts ?? 6)) return f;
+    return ApplicationFailure.create({ message: f.message, type: f.type ?? 'Error', nonRetryable: true, details: [`fault after ${info.attempt} attempts`], cause: f });
+  }
+
+  /** Every activity: its failure bounded by cause (above), keyed by the campaign it serves. */
+  function guarded<T extends object>(acts: T): T {
+    const out: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(acts)) {
+      out[name] = async (...args: unknown[]) => {
+        try {
+          return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        } catch (e) {
+          const a0 = args[0];
+          const campaignId = typeof a0 === 'number' ? a0 : a0 && typeof a0 === 'object' && 'campaignId' in a0 ? Number((a0 as ItemCtx).campaignId) : null;
+          throw bounded(e, campaignId);
+        }
+      };
+    }
+    return out as T;
   }
 
   /** Keep the activity alive while `work` runs in a compute thread. */
@@ -367,7 +417,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     },
   };
 
-  return { ...light, ...inference };
+  return { ...guarded(light), ...guarded(inference) };
 }
 
 /** Split the activity object by task queue (a worker registers only what its queue serves). */

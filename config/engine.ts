@@ -4,8 +4,17 @@
 import { availableParallelism } from 'node:os';
 
 export interface RetryConfig {
-  /** bounded retries: the Temporal default (retry forever) is never used */
+  /**
+   * Temporal's attempt cap, set out of reach (10^6 attempts at ≤ 1 min apart: ~2 years) because
+   * the activities bound retries themselves by cause:
+   * a program fault after `faultAttempts`, an infrastructure outage (store or server away)
+   * after `infrastructureOutageMaxMs` since the first attempt. Invalid input is never retried.
+   */
   maximumAttempts: number;
+  /** attempts of a step that fails with a program fault before the item is marked failed */
+  faultAttempts: number;
+  /** how long an activity keeps retrying while PostgreSQL or a service is unreachable, ms */
+  infrastructureOutageMaxMs: number;
   initialIntervalMs: number;
   backoffCoefficient: number;
   maximumIntervalMs: number;
@@ -52,7 +61,7 @@ export interface EngineConfig {
 
 
 export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
-  version: 'engine-2',
+  version: 'engine-3',
   taskQueues: Object.freeze({ inference: 'inference', light: 'light' }),
   windowDefault: 200,
   windowMax: 500,
@@ -67,7 +76,8 @@ export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
     forces: Object.freeze({ startToCloseMs: 2 * 3600_000, heartbeatMs: 60_000 }),
     light: Object.freeze({ startToCloseMs: 30 * 60_000, heartbeatMs: 60_000 }),
   }),
-  retry: Object.freeze({ maximumAttempts: 6, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 }),
+  // an outage of hours is waited out (a month-long campaign must not fail for a restart)
+  retry: Object.freeze({ maximumAttempts: 1_000_000, faultAttempts: 6, infrastructureOutageMaxMs: 12 * 3600_000, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 }),
   relaxCheckpointEverySteps: 5,
   parentCloseWaitMs: 120_000,
 }) as Readonly<EngineConfig>;

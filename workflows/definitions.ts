@@ -12,7 +12,7 @@ export interface ActivityTimeoutsMs {
 /** Timeouts and bounded retry policy the workflows give their activities (from config/engine.ts). */
 export interface ActivityPolicy {
   timeouts: { relax: ActivityTimeoutsMs; forces: ActivityTimeoutsMs; light: ActivityTimeoutsMs };
-  retry: { maximumAttempts: number; initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number };
+  retry: { maximumAttempts: number; initialIntervalMs: number; backoffCoefficient: number; maximumIntervalMs: number; faultAttempts?: number; infrastructureOutageMaxMs?: number };
 }
 
 export interface TaskQueues {
