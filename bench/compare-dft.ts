@@ -42,7 +42,8 @@ import { parsePhonopyConf } from '../core/phonon/phonopy-io.js';
 import { readPoscar } from '../core/structure/io/index.js';
 import { reducedFormula } from '../core/structure/hash.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
-import { REFERENCE_JSON, archiveId, extractArchive, listArchives, repoRoot, type ReferenceFile } from './phonondb-parity.js';
+import { repoRoot } from '../core/paths.js';
+import { REFERENCE_JSON, archiveId, extractArchive, listArchives, type ReferenceFile } from './phonondb-parity.js';
 import { median } from './stats.js';
 import { type OptionsSpec, TRAJECTORY_PRECISIONS, parseProcessArgs } from '../cli/lib/args.js';
 

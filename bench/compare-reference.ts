@@ -22,27 +22,20 @@ import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { ensureServices, stopServices } from '../engine/services/index.js';
 import { Store } from '../store/index.js';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
 import { buildSettings, potentialFor, resolvedPotential, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
 import type { SupercellRule } from '../core/phonon/index.js';
+import { repoRoot } from '../core/paths.js';
 import { readStructureFile } from '../core/structure/io/index.js';
 import { median } from './stats.js';
 import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 
 const PRESETS = ['phononbench', 'loew', 'mattersim', 'full-bz'] as const;
 
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let k = 0; k < 6; k++) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    d = resolve(d, '..');
-  }
-  throw new Error('repository root not found');
-}
 const ROOT = repoRoot();
 const MATTERGEN = resolve(ROOT, '..', 'shared', 'data', 'structures', 'mattergen');
 const PY_OUT = join(ROOT, 'bench', 'results', 'reference-e2e', 'python');

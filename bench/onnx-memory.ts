@@ -25,7 +25,8 @@ import { resolvePotential } from '../core/potential/index.js';
 import { readPoscar, readStructureFile } from '../core/structure/io/index.js';
 import type { Structure } from '../core/structure/structure.js';
 import { primitiveByMatrix, supercellOnPrimitive } from './compare-dft.js';
-import { archiveId, extractArchive, listArchives, repoRoot } from './phonondb-parity.js';
+import { repoRoot } from '../core/paths.js';
+import { archiveId, extractArchive, listArchives } from './phonondb-parity.js';
 import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 
 interface Setting {

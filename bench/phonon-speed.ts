@@ -21,8 +21,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { computeForceConstants, generateDisplacements, hermitianEigen, makeSupercell, postProcess, type DisplacementForces } from '../core/phonon/index.js';
+import { repoRoot } from '../core/paths.js';
 import { getSymmetry } from '../core/symmetry/index.js';
 import { supercellSymmetry } from '../core/symmetry/supercell-symmetry.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
@@ -168,12 +168,6 @@ function phonondbCase(id: string): { unit: Structure; S: number[][]; P?: number[
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-}
-
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) d = dirname(d);
-  return d;
 }
 
 function benchPostprocess(input: { unit: Structure; S: number[][]; P?: number[][]; sets: DisplacementForces[] }, repeats: number): { ms: number; detail: Record<string, unknown> } {

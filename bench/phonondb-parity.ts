@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { STABILITY_RULES } from '../config/phonon.js';
+import { repoRoot } from '../core/paths.js';
 import { bandPath } from '../core/phonon/bandpath/index.js';
 import { postProcess } from '../core/phonon/index.js';
 import { parseForceSets, parsePhonopyConf } from '../core/phonon/phonopy-io.js';
@@ -32,15 +33,6 @@ export const TARGET_FREQ_THZ = 1e-4;
 export const TARGET_MIN_FREQ_THZ = 1e-3;
 const PRESETS = ['phononbench', 'loew', 'mattersim', 'full-bz'] as const;
 type Preset = (typeof PRESETS)[number];
-
-export function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let k = 0; k < 6; k++) {
-    if (existsSync(join(d, 'package.json'))) return d;
-    d = resolve(d, '..');
-  }
-  throw new Error('repository root not found');
-}
 
 const ROOT = repoRoot();
 export const DATA_DIR = resolve(ROOT, '..', 'shared', 'data', 'dft-phonondb');

@@ -22,25 +22,13 @@ import { tmpdir } from 'node:os';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
 import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 import { potentialFor } from '../pipeline/potentials.js';
+import { repoRoot } from '../core/paths.js';
 import { PairPotential } from '../core/potential/pair.js';
 import type { Potential } from '../core/potential/types.js';
 import { relax, type RelaxResult } from '../core/relax/relax.js';
 import { readStructureFile } from '../core/structure/io/index.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { getSymmetry } from '../core/symmetry/index.js';
-
-function repoRoot(): string {
-  let d = resolve(new URL('.', import.meta.url).pathname);
-  for (let k = 0; k < 6; k++) {
-    try {
-      readdirSync(join(d, 'node_modules'));
-      return d;
-    } catch {
-      d = resolve(d, '..');
-    }
-  }
-  throw new Error('repository root not found');
-}
 
 /** The potential in its configured precision (float64): relaxation parity runs float64 throughout. */
 function loadModel(name: string, threads: number): Promise<Potential> {

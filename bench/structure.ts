@@ -6,12 +6,12 @@
 // Writes bench/results/structure.json. Headline times are wall-clock medians of repeated runs
 // (after a warm-up run) on one thread; `details.*_cpu_ms` are the CPU times of the same runs,
 // which are the better number on a shared, oversubscribed machine.
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { STRUCTURE_DEFAULTS } from '../config/structure.js';
 import { neighbourList } from '../core/neighbours/index.js';
+import { repoRoot } from '../core/paths.js';
 import { dedupStructures } from '../core/structure/dedup.js';
 import { structureHash } from '../core/structure/hash.js';
 import { readStructureFile } from '../core/structure/io/index.js';
@@ -19,19 +19,6 @@ import { StructureMatcher } from '../core/structure/matcher.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { mulberry32 } from '../core/math/random.js';
 import { parseProcessArgs } from '../cli/lib/args.js';
-
-function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  for (let k = 0; k < 6; k++) {
-    try {
-      statSync(join(d, 'package.json'));
-      return d;
-    } catch {
-      d = resolve(d, '..');
-    }
-  }
-  throw new Error('repository root not found');
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,13 +1,9 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { repoRoot } from '../core/paths.js';
 
-/** Repository root, whether run from TS sources (vitest) or from dist/. */
-export const REPO_ROOT = (() => {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(resolve(d, 'package.json'))) d = dirname(d);
-  return d;
-})();
+/** Repository root, whether run from TS sources (vitest) or from dist/ (core/paths.ts). */
+export const REPO_ROOT = repoRoot();
 
 /** ../shared beside the repository root. Tests that need it skip when it is absent. */
 export const SHARED = resolve(REPO_ROOT, '..', 'shared');

@@ -22,6 +22,7 @@ import { SoftmodeInputError, StructureError, UsageError } from '../errors.js';
 import { type Mat3, type Vec3 } from '../math/linalg.js';
 import { classifyStability, STABILITY_PRESETS, type StabilityPreset, type StabilityResult } from '../stability/index.js';
 import { atomicMass, symbolOf } from '../structure/elements.js';
+import { minimumImageDistance } from '../structure/minimum-image.js';
 import { makeSupercell, toSupercellMatrix } from '../structure/supercell.js';
 import type { Structure } from '../structure/structure.js';
 import { getSymmetry, type SymmetryInfo } from '../symmetry/index.js';
@@ -101,12 +102,8 @@ function sameSupercell(a: Structure, b: Structure, symprec: number): boolean {
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) if (Math.abs(a.lattice[i]![j]! - b.lattice[i]![j]!) > 1e-6) return false;
   for (let k = 0; k < a.numbers.length; k++) {
     if (a.numbers[k] !== b.numbers[k]) return false;
-    const d = [0, 1, 2].map((t) => {
-      const x = a.frac[k]![t]! - b.frac[k]![t]!;
-      return x - Math.round(x);
-    });
-    const c = [0, 1, 2].map((t) => d[0]! * a.lattice[0]![t]! + d[1]! * a.lattice[1]![t]! + d[2]! * a.lattice[2]![t]!);
-    if (Math.hypot(c[0]!, c[1]!, c[2]!) > Math.max(symprec, 1e-6)) return false;
+    const fa = a.frac[k]!, fb = b.frac[k]!;
+    if (minimumImageDistance(a.lattice, [fa[0]! - fb[0]!, fa[1]! - fb[1]!, fa[2]! - fb[2]!]) > Math.max(symprec, 1e-6)) return false;
   }
   return true;
 }

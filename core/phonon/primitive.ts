@@ -4,6 +4,7 @@
 import { PHONON_CONFIG } from '../../config/phonon.js';
 import { UsageError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, transpose3, vecmat3 } from '../math/linalg.js';
+import { minimumImageDistance } from '../structure/minimum-image.js';
 import { niggliReduce } from '../structure/niggli.js';
 import { type Structure, makeStructure } from '../structure/structure.js';
 
@@ -50,12 +51,7 @@ export function primitiveInSupercell(
   const pfrac: Vec3[] = [];
   const p2s: number[] = [];
   const s2pIndex = new Int32Array(ns);
-  const dist = (a: Vec3, b: Vec3): number => {
-    const d: Vec3 = [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-    for (let k = 0; k < 3; k++) d[k] = d[k]! - Math.round(d[k]!);
-    const c = vecmat3(d, latP);
-    return Math.hypot(c[0], c[1], c[2]);
-  };
+  const dist = (a: Vec3, b: Vec3): number => minimumImageDistance(latP, [a[0] - b[0], a[1] - b[1], a[2] - b[2]]);
   for (let k = 0; k < ns; k++) {
     const x = vecmat3(supercell.frac[k]!, toPrim);
     for (let a = 0; a < 3; a++) x[a] = x[a]! - Math.floor(x[a]!);

@@ -2,6 +2,7 @@
 // position" (within symprec, Cartesian), permutations, site groups, Cartesian rotations.
 import { StructureError } from '../errors.js';
 import { type Mat3, inv3, matmul3, transpose3 } from '../math/linalg.js';
+import { minimumImageDistance } from '../structure/minimum-image.js';
 import type { SymmetryOperation } from '../symmetry/index.js';
 import type { Structure } from '../structure/structure.js';
 
@@ -46,17 +47,7 @@ export class AtomLocator {
   }
 
   private dist(i: number, x: number, y: number, z: number): number {
-    let dx = this.fx[i]! - x;
-    let dy = this.fy[i]! - y;
-    let dz = this.fz[i]! - z;
-    dx -= Math.round(dx);
-    dy -= Math.round(dy);
-    dz -= Math.round(dz);
-    const L = this.L;
-    const cx = dx * L[0][0] + dy * L[1][0] + dz * L[2][0];
-    const cy = dx * L[0][1] + dy * L[1][1] + dz * L[2][1];
-    const cz = dx * L[0][2] + dy * L[1][2] + dz * L[2][2];
-    return Math.sqrt(cx * cx + cy * cy + cz * cz);
+    return minimumImageDistance(this.L, [this.fx[i]! - x, this.fy[i]! - y, this.fz[i]! - z]);
   }
 
   private lowerBound(v: number): number {
@@ -131,12 +122,8 @@ export function siteOperationIndices(s: Structure, ops: readonly SymmetryOperati
   ops.forEach((op, k) => {
     const R = op.rotation;
     const t = op.translation;
-    const d = [0, 1, 2].map((a) => {
-      const v = R[a]![0]! * p[0] + R[a]![1]! * p[1] + R[a]![2]! * p[2] + t[a]! - p[a]!;
-      return v - Math.round(v);
-    });
-    const c = [0, 1, 2].map((b) => d[0]! * L[0][b]! + d[1]! * L[1][b]! + d[2]! * L[2][b]!);
-    if (Math.hypot(c[0]!, c[1]!, c[2]!) < symprec) out.push(k);
+    const d = [0, 1, 2].map((a) => R[a]![0]! * p[0] + R[a]![1]! * p[1] + R[a]![2]! * p[2] + t[a]! - p[a]!);
+    if (minimumImageDistance(L, d) < symprec) out.push(k);
   });
   return out;
 }

@@ -8,8 +8,8 @@
 //   rank-2 tensors:           σ ← L⁻¹ [(1/|G|) Σ_g R_gᵀ (L σ Lᵀ) R_g] L⁻ᵀ
 //
 // Refinement reproduces ASE's refine_symmetry (spglib): the cell becomes spglib's idealized
-// conventional cell mapped back into the input basis and frame (see idealCell; for monoclinic
-// groups the conventional basis is chosen as spglib does, monoclinicBasis); positions keep
+// conventional cell mapped back into the input basis and frame (core/symmetry/standardize.ts
+// spglibIdealCell, with spglib's monoclinic cell choice); positions keep
 // their fractional coordinates and are then made exact as spglib does in its primitive cell:
 // every atom averaged with its copies under the centring translations, each orbit's
 // representative averaged over its site symmetry, the other members its images, all with the
@@ -20,9 +20,10 @@
 // C/A/I/F/R-centred cells (test/fixtures/refine-symmetry-ase.json): 1e-14 Å except for the
 // orthorhombic-and-higher cases listed in test/relax-symmetry.test.ts.
 import { StructureError } from '../errors.js';
-import { type Mat3, type Vec3, det3, inv3, matmul3, transpose3 } from '../math/linalg.js';
+import { type Mat3, type Vec3, inv3, matmul3, transpose3 } from '../math/linalg.js';
 import { makeStructure } from '../structure/structure.js';
-import { getSymmetry, standardizeCell } from '../symmetry/index.js';
+import { getSymmetry } from '../symmetry/index.js';
+import { CENTRING_PRIMITIVE, isIdentity, spglibIdealCell } from '../symmetry/standardize.js';
 
 export interface SymmetryConstraint {
   symprec: number;
@@ -357,35 +358,6 @@ function isDiagonal(m: number[][]): boolean {
 /** spglib's mat_Dmod1: into [0, 1) */
 const dmod1 = (a: number) => (a < 0 ? a + 1 - Math.trunc(a) : a - Math.trunc(a));
 
-/** Primitive basis of each centring, columns in conventional coordinates (spglib's choice). */
-const CENTRING_PRIMITIVE: Record<string, Mat3> = {
-  P: [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-  ],
-  A: [
-    [1, 0, 0],
-    [0, 0.5, -0.5],
-    [0, 0.5, 0.5],
-  ],
-  B: [
-    [0.5, 0, -0.5],
-    [0, 1, 0],
-    [0.5, 0, 0.5],
-  ],
-  C: [
-    [0.5, 0.5, 0],
-    [-0.5, 0.5, 0],
-    [0, 0, 1],
-  ],
-  I: [
-    [-0.5, 0.5, 0.5],
-    [0.5, -0.5, 0.5],
-    [0.5, 0.5, -0.5],
-  ],
-};
-
 const diagonal = (a: number, b: number, c: number): Mat3 => [
   [a, 0, 0],
   [0, b, 0],
@@ -488,280 +460,6 @@ function generatorOrigin(
   return null;
 }
 
-function isIdentity(R: Mat3): boolean {
-  return R[0][0] === 1 && R[1][1] === 1 && R[2][2] === 1 && R[0][1] === 0 && R[0][2] === 0 && R[1][0] === 0 && R[1][2] === 0 && R[2][0] === 0 && R[2][1] === 0;
-}
-
-/** Proper integer rotations (entries −1, 0, 1) that keep the metric G within `tol`. */
-function latticeRotations(G: Mat3, tol: number): Mat3[] {
-  const out: Mat3[] = [];
-  const v = [-1, 0, 1];
-  for (let code = 0; code < 19683; code++) {
-    const e: number[] = [];
-    let c = code;
-    for (let k = 0; k < 9; k++) {
-      e.push(v[c % 3]!);
-      c = Math.floor(c / 3);
-    }
-    const W: Mat3 = [
-      [e[0]!, e[1]!, e[2]!],
-      [e[3]!, e[4]!, e[5]!],
-      [e[6]!, e[7]!, e[8]!],
-    ];
-    if (det3(W) !== 1) continue;
-    const Gw = matmul3(matmul3(transpose3(W), G), W);
-    let ok = true;
-    for (let i = 0; i < 3 && ok; i++) for (let j = 0; j < 3 && ok; j++) if (Math.abs(Gw[i]![j]! - G[i]![j]!) > tol) ok = false;
-    if (ok) out.push(W);
-  }
-  return out;
-}
-
-/**
- * spglib's monoclinic cell (Parthé & Gelato 1983, as spglib applies it): among the bases of the
- * same lattice in which the operations keep their conventional (Hall-symbol) form — b unique,
- * a and c mixed by integer unimodular changes — the one with the shortest |a| + |c| and a
- * non-acute angle between a and c (and |a| ≤ |c| for P2, P2₁, Pm, P2/m, P2₁/m, where nothing else
- * fixes the choice). Among equally short choices spglib keeps the input basis when it is one
- * (up to a → −a, c → −c). moyo's basis may be another valid one (e.g. a and c swapped). The
- * sign among equally short choices otherwise follows spglib's own reduction (Delaunay, then its
- * table of cell choices), which we do not reproduce: see the tie-break below. The sign matters
- * for the positions, because spglib fits the origin in this basis (generatorOrigin).
- */
-function monoclinicBasis(
-  P0: Mat3,
-  o: Vec3,
-  lattice: Mat3,
-  rotations: readonly Mat3[],
-  translations: readonly Vec3[],
-  spaceGroup: number,
-  symbol: string,
-  symprec: number,
-): Mat3 {
-  const P0inv = inv3(P0);
-  const ops = rotations.map((R, g) => {
-    const Rc = matmul3(matmul3(P0inv, R), P0).map((row) => row.map(Math.round)) as Mat3;
-    const t = translations[g]!;
-    const Ro = mv(R, o);
-    return { Rc, t: mv(P0inv, [t[0] - o[0] + Ro[0], t[1] - o[1] + Ro[1], t[2] - o[2] + Ro[2]]) };
-  });
-  // lattice vectors of the input cell in conventional coordinates: a valid basis keeps them on
-  // the same centring (with a primitive input no pure translation among the operations says so)
-  const centring = CENTRING_PRIMITIVE[symbol[0] ?? ''];
-  const latticeVectors = [0, 1, 2].map((i) => [P0inv[0]![i]!, P0inv[1]![i]!, P0inv[2]![i]!]);
-  const keepsSetting = (T: Mat3) => {
-    const Tinv = inv3(T);
-    if (centring === undefined) return false;
-    const onCentring = latticeVectors.every((v) => {
-      // in the primitive basis of the centred lattice every lattice vector has integer coordinates
-      const x = mv(inv3(centring), mv(Tinv, v));
-      return x.every((q) => Math.abs(q - Math.round(q)) < 1e-6);
-    });
-    if (!onCentring) return false;
-    return ops.every((op) => {
-      const R = matmul3(matmul3(Tinv, op.Rc), T);
-      if (R.some((row) => row.some((x) => Math.abs(x - Math.round(x)) > 1e-9))) return false;
-      const Ri = R.map((row) => row.map(Math.round)) as Mat3;
-      const t = mv(Tinv, op.t);
-      return ops.some(
-        (h) =>
-          sameMat(h.Rc, Ri) &&
-          [0, 1, 2].every((k) => {
-            const d = t[k]! - h.t[k]!;
-            return Math.abs(d - Math.round(d)) < 1e-6;
-          }),
-      );
-    });
-  };
-  const checkNorms = [3, 4, 6, 10, 11].includes(spaceGroup);
-  const inputBasis = (P: Mat3) =>
-    P.every((row, i) => row.every((x, j) => (i === j ? Math.abs(x) === 1 : x === 0))) && P[0]![0]! === P[2]![2]!;
-  const cands: { P: Mat3; sum: number; input: boolean }[] = [];
-  const range = [0, 1, -1, 2, -2];
-  for (const t11 of range)
-    for (const t13 of range)
-      for (const t31 of range)
-        for (const t33 of range) {
-          const det2 = t11 * t33 - t13 * t31;
-          if (Math.abs(det2) !== 1) continue;
-          const T: Mat3 = [
-            [t11, 0, t13],
-            [0, det2, 0],
-            [t31, 0, t33],
-          ];
-          if (!keepsSetting(T)) continue;
-          const P = matmul3(P0, T);
-          const B = matmul3(transpose3(P), lattice); // rows a, b, c (Cartesian)
-          const a = B[0], c = B[2];
-          const ac = a[0] * c[0] + a[1] * c[1] + a[2] * c[2];
-          if (ac > 1e-10) continue;
-          const na = Math.hypot(a[0], a[1], a[2]), nc = Math.hypot(c[0], c[1], c[2]);
-          if (checkNorms && na * na > nc * nc + 1e-10) continue;
-          cands.push({ P, sum: na + nc, input: inputBasis(P) });
-        }
-  if (cands.length === 0) return P0;
-  const shortest = Math.min(...cands.map((c) => c.sum));
-  const ties = cands.filter((c) => Math.abs(c.sum - shortest) < symprec);
-  if (ties.some((c) => c.input))
-    return [
-      [1, 0, 0],
-      [0, 1, 0],
-      [0, 0, 1],
-    ];
-  // otherwise the one whose vectors lie closest to the ideal cell in the standard orientation
-  // (a along x, b along y): spglib's own reduction keeps the orientation of the input, and this
-  // picks the same sign of a and c on our fixtures, but it is a heuristic, not spglib's rule
-  let best = ties[0]!;
-  let bestDistance = Infinity;
-  for (const c of ties) {
-    const B = matmul3(transpose3(c.P), lattice);
-    const ideal = idealVectors(B, spaceGroup);
-    let d = 0;
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) d += (B[i]![j]! - ideal[i]![j]!) ** 2;
-    if (d < bestDistance - 1e-12) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return best.P;
-}
-
-/** spglib's ideal conventional vectors (rows; a along x, b in the xy plane) for basis B. */
-function idealVectors(B: Mat3, spaceGroup: number): Mat3 {
-  const dot = (u: readonly number[], v: readonly number[]) => u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!;
-  const len = (u: readonly number[]) => Math.sqrt(dot(u, u));
-  const a = len(B[0]), b = len(B[1]), c = len(B[2]);
-  let ideal: Mat3;
-  if (spaceGroup <= 2) {
-    const ca = dot(B[1], B[2]) / b / c, cb = dot(B[0], B[2]) / a / c, cg = dot(B[0], B[1]) / a / b;
-    // spglib goes through the angles (acos then cos/sin): keep that rounding
-    const alpha = Math.acos(ca), beta = Math.acos(cb), gamma = Math.acos(cg);
-    const Ca = Math.cos(alpha), Cb = Math.cos(beta), Cg = Math.cos(gamma), Sg = Math.sin(gamma);
-    ideal = [
-      [a, 0, 0],
-      [b * Cg, b * Sg, 0],
-      [c * Cb, (c * (Ca - Cb * Cg)) / Sg, (c * Math.sqrt(1 - Ca * Ca - Cb * Cb - Cg * Cg + 2 * Ca * Cb * Cg)) / Sg],
-    ];
-  } else if (spaceGroup <= 15) {
-    const beta = Math.acos(dot(B[0], B[2]) / a / c);
-    ideal = [
-      [a, 0, 0],
-      [0, b, 0],
-      [c * Math.cos(beta), 0, c * Math.sin(beta)],
-    ];
-  } else if (spaceGroup <= 74) {
-    ideal = [
-      [a, 0, 0],
-      [0, b, 0],
-      [0, 0, c],
-    ];
-  } else if (spaceGroup <= 142) {
-    const m = (a + b) / 2;
-    ideal = [
-      [m, 0, 0],
-      [0, m, 0],
-      [0, 0, c],
-    ];
-  } else if (spaceGroup <= 194) {
-    const m = (a + b) / 2;
-    ideal = [
-      [m, 0, 0],
-      [-m / 2, (m / 2) * Math.sqrt(3), 0],
-      [0, 0, c],
-    ];
-  } else {
-    const m = (a + b + c) / 3;
-    ideal = [
-      [m, 0, 0],
-      [0, m, 0],
-      [0, 0, m],
-    ];
-  }
-  return ideal;
-}
-
-/**
- * The symmetrized cell as ASE's refine_symmetry makes it (spglib's idealized standard lattice
- * mapped back): in the conventional basis B (rows, B = Pᵀ·L with P the standardization's linear
- * part), lengths and angles are made exact by the rule of the lattice system (spglib's
- * convention: averaged lengths for tetragonal / hexagonal / cubic axes, a, b, c, β kept for
- * monoclinic, the metric kept for triclinic), the ideal vectors are laid out with a along x and
- * b in the xy plane, and then rotated onto B's own frame (a along a_B, b in the a_B–b_B plane);
- * finally L' = P⁻ᵀ·B'. Trigonal groups are taken in their hexagonal axes (spglib's default).
- */
-function idealCell(
-  lattice: Mat3,
-  numbers: readonly number[],
-  frac: readonly Vec3[],
-  symprec: number,
-  spaceGroup: number,
-  symbol: string,
-  rotations: readonly Mat3[],
-  translations: readonly Vec3[],
-): { lattice: Mat3; linear: Mat3; originShift: Vec3 } {
-  const std = standardizeCell(makeStructure({ lattice, frac, numbers }), symprec, 'Spglib').transformation;
-  const P0 = spaceGroup >= 3 && spaceGroup <= 15 ? monoclinicBasis(std.linear, std.originShift, lattice, rotations, translations, spaceGroup, symbol, symprec) : std.linear;
-  const B0 = matmul3(transpose3(P0), lattice);
-  // spglib then re-picks, among the bases B₀·W related by a proper rotation W of the group (in
-  // the conventional basis), the one whose Cartesian vectors lie closest to the ideal lattice in
-  // its standard orientation (Frobenius distance, improving by > symprec). moyo's B₀ may differ
-  // from spglib's by a rotation of the lattice that is not in the group (e.g. c → −c in R3m), so
-  // we search every proper lattice rotation that keeps the centring: the choice closest to the
-  // standard orientation is spglib's whenever its own first basis was (inputs near the standard
-  // orientation, as files usually are).
-  const ideal0 = idealVectors(B0, spaceGroup);
-  const P0inv = inv3(P0);
-  const G0 = matmul3(B0, transpose3(B0));
-  const scale = Math.max(G0[0]![0]!, G0[1]![1]!, G0[2]![2]!);
-  const pure = translations.filter((_, g) => isIdentity(rotations[g]!));
-  let best = 0;
-  for (const r of B0) best += r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
-  best = Math.sqrt(best);
-  let W: Mat3 = [
-    [1, 0, 0],
-    [0, 1, 0],
-    [0, 0, 1],
-  ];
-  for (const Ws of latticeRotations(G0, 0.05 * scale)) {
-    // keep the input lattice and its centring: R = P₀ W P₀⁻¹ integer, pure translations permuted
-    const Rin = matmul3(matmul3(P0, Ws), P0inv);
-    if (Rin.some((row) => row.some((x) => Math.abs(x - Math.round(x)) > 1e-6))) continue;
-    const keepsCentring = pure.every((t) =>
-      pure.some((u) =>
-        [0, 1, 2].every((k) => {
-          const d = Rin[k]![0]! * t[0] + Rin[k]![1]! * t[1] + Rin[k]![2]! * t[2] - u[k]!;
-          return Math.abs(d - Math.round(d)) < 1e-6;
-        }),
-      ),
-    );
-    if (!keepsCentring) continue;
-    const Bw = matmul3(transpose3(Ws), B0);
-    let d = 0;
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) d += (Bw[i]![j]! - ideal0[i]![j]!) ** 2;
-    d = Math.sqrt(d);
-    if (d < best - symprec) {
-      best = d;
-      W = Ws;
-    }
-  }
-  const P = matmul3(P0, W);
-  const B = matmul3(transpose3(P), lattice);
-  const ideal = idealVectors(B, spaceGroup);
-  const dot = (u: readonly number[], v: readonly number[]) => u[0]! * v[0]! + u[1]! * v[1]! + u[2]! * v[2]!;
-  const len = (u: readonly number[]) => Math.sqrt(dot(u, u));
-  // orthonormal frame of B: e1 ∥ a_B, e3 ∥ a_B × b_B, e2 = e3 × e1
-  const A0 = B[0], B1 = B[1];
-  const e3 = [A0[1] * B1[2] - A0[2] * B1[1], A0[2] * B1[0] - A0[0] * B1[2], A0[0] * B1[1] - A0[1] * B1[0]];
-  const e2 = [e3[1]! * A0[2] - e3[2]! * A0[1], e3[2]! * A0[0] - e3[0]! * A0[2], e3[0]! * A0[1] - e3[1]! * A0[0]];
-  const n1 = len(A0), n2 = len(e2), n3 = len(e3);
-  const E: Mat3 = [
-    [A0[0] / n1, A0[1] / n1, A0[2] / n1],
-    [e2[0]! / n2, e2[1]! / n2, e2[2]! / n2],
-    [e3[0]! / n3, e3[1]! / n3, e3[2]! / n3],
-  ];
-  return { lattice: matmul3(transpose3(inv3(P)), matmul3(ideal, E)), linear: P, originShift: std.originShift };
-}
-
 export interface RefinedGeometry {
   lattice: Mat3;
   cart: Float64Array;
@@ -774,8 +472,7 @@ export function refineGeometry(lattice: Mat3, cart: Float64Array, numbers: reado
   const info = analyse(lattice, cart, numbers, symprec);
   const rotations = info.operations.map((o) => o.rotation);
   const translations = info.operations.map((o) => o.translation);
-  const frac0 = fracOf(lattice, cart);
-  const cell = idealCell(lattice, numbers, frac0, symprec, info.number, info.symbol, rotations, translations);
+  const cell = spglibIdealCell(lattice, info);
   const newLattice = cell.lattice;
   // positions, as spglib's exact positions that ASE's refine_symmetry copies: per orbit, the
   // representative (lowest index) is averaged over its site-symmetry operations, the other

@@ -4,6 +4,7 @@ import { StructureError, type StructureErrorCode, isInputError } from '../errors
 import { det3, inv3, norm3, transpose3, type Mat3, type Vec3 } from '../math/linalg.js';
 import { VALIDATION, type ValidationConfig } from '../../config/validation.js';
 import { atomicMass, atomicNumber, covalentRadius, MAX_ATOMIC_NUMBER, symbolOf } from './elements.js';
+import { minimumImageDistance } from './minimum-image.js';
 import type { Structure } from './structure.js';
 
 export interface ValidateOptions {
@@ -219,7 +220,6 @@ export function countPureTranslations(s: Structure, tol: number): number {
     if (list) list.push(i);
     else grid.set(k, [i]);
   });
-  const tol2 = tol * tol;
   const offs = (m: number): number[] => (m >= 3 ? [-1, 0, 1] : m === 2 ? [0, 1] : [0]);
   const [oi, oj, ok] = [offs(nb[0]), offs(nb[1]), offs(nb[2])];
   const hasAtom = (f0: number, f1: number, f2: number, z: number): boolean => {
@@ -234,16 +234,7 @@ export function countPureTranslations(s: Structure, tol: number): number {
           for (const idx of list) {
             if (s.numbers[idx] !== z) continue;
             const g = frac[idx]!;
-            let d0 = f0 - g[0];
-            let d1 = f1 - g[1];
-            let d2 = f2 - g[2];
-            d0 -= Math.round(d0);
-            d1 -= Math.round(d1);
-            d2 -= Math.round(d2);
-            const x = d0 * L[0][0] + d1 * L[1][0] + d2 * L[2][0];
-            const y = d0 * L[0][1] + d1 * L[1][1] + d2 * L[2][1];
-            const zz = d0 * L[0][2] + d1 * L[1][2] + d2 * L[2][2];
-            if (x * x + y * y + zz * zz < tol2) return true;
+            if (minimumImageDistance(L, [f0 - g[0], f1 - g[1], f2 - g[2]]) < tol) return true;
           }
         }
     return false;

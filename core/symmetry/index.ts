@@ -11,6 +11,9 @@ import { StructureError, UsageError } from '../errors.js';
 import { type Mat3, type Vec3, det3, inv3, matmul3, matvec3, transpose3, wrap01 } from '../math/linalg.js';
 import { type Structure, makeStructure } from '../structure/structure.js';
 import { loadMoyo } from './moyo.js';
+import { type StandardSetting, fromColumnMajor, standardSetting } from './standardize.js';
+
+export { fromColumnMajor };
 
 /** A space-group operation in fractional coordinates of the analysed cell: x' = R·x + t. */
 export interface SymmetryOperation {
@@ -73,23 +76,6 @@ function checkInput(s: Structure): void {
   for (const z of s.numbers) if (!Number.isInteger(z) || z < 0 || z > 2 ** 31 - 1) throw new StructureError('unknown_element', `bad atomic number ${z}`);
   const det = det3(s.lattice);
   if (!(Math.abs(det) > 1e-8)) throw new StructureError('bad_volume', `lattice is singular (det ${det})`);
-}
-
-/** 9 numbers flattened column-major (moyo/nalgebra) → rows. */
-export function fromColumnMajor(a: readonly number[]): Mat3 {
-  return [
-    [a[0]!, a[3]!, a[6]!],
-    [a[1]!, a[4]!, a[7]!],
-    [a[2]!, a[5]!, a[8]!],
-  ];
-}
-
-function rowsFromBasis(a: readonly number[]): Mat3 {
-  return [
-    [a[0]!, a[1]!, a[2]!],
-    [a[3]!, a[4]!, a[5]!],
-    [a[6]!, a[7]!, a[8]!],
-  ];
 }
 
 function runMoyo(s: Structure, symprec: number, setting: SymmetrySetting): MoyoDataset {
@@ -221,22 +207,12 @@ function rotationsInBasis(ds: MoyoDataset, P: Mat3): Mat3[] {
   return out;
 }
 
-function buildDerived(
-  s: Structure,
-  ds: MoyoDataset,
-  cell: MoyoCell,
-  linearCM: readonly number[],
-  originShift: readonly number[],
-  symprec: number,
-  idealize: boolean,
-): DerivedCell {
-  const P = fromColumnMajor(linearCM);
-  const o: Vec3 = [originShift[0]!, originShift[1]!, originShift[2]!];
-  const Q = fromColumnMajor(ds.std_rotation_matrix);
+function buildDerived(s: Structure, ds: MoyoDataset, cell: StandardSetting, symprec: number, idealize: boolean): DerivedCell {
+  const { linear: P, originShift: o, rotation: Q } = cell;
   // moyo rotates the standardized lattice but does not symmetrize its metric: do it here.
   const ideal = makeStructure({
-    lattice: idealizeLattice(rowsFromBasis(cell.lattice.basis), rotationsInBasis(ds, P)),
-    frac: cell.positions.map((p) => [wrap01(p[0]), wrap01(p[1]), wrap01(p[2])]),
+    lattice: idealizeLattice(cell.lattice, rotationsInBasis(ds, P)),
+    frac: cell.frac.map((p) => [wrap01(p[0]), wrap01(p[1]), wrap01(p[2])]),
     numbers: cell.numbers,
   });
   const idealT: CellTransformation = { linear: P, originShift: o, rotation: Q };
@@ -274,7 +250,7 @@ export interface CellOptions {
 /** Primitive cell in the standardized primitive setting (moyo prim_std_cell), with its transformation. */
 export function primitiveCell(s: Structure, symprec = 1e-5, opts: CellOptions & { setting?: SymmetrySetting } = {}): DerivedCell {
   const ds = runMoyo(s, symprec, opts.setting ?? 'Spglib');
-  return buildDerived(s, ds, ds.prim_std_cell, ds.prim_std_linear, ds.prim_std_origin_shift, symprec, opts.idealize ?? true);
+  return buildDerived(s, ds, standardSetting(ds, 'primitive'), symprec, opts.idealize ?? true);
 }
 
 /**
@@ -288,7 +264,7 @@ export function primitiveCell(s: Structure, symprec = 1e-5, opts: CellOptions & 
  */
 export function standardizeCell(s: Structure, symprec = 1e-5, setting: SymmetrySetting = 'Spglib', opts: CellOptions = {}): DerivedCell {
   const ds = runMoyo(s, symprec, setting);
-  return buildDerived(s, ds, ds.std_cell, ds.std_linear, ds.std_origin_shift, symprec, opts.idealize ?? true);
+  return buildDerived(s, ds, standardSetting(ds, 'conventional'), symprec, opts.idealize ?? true);
 }
 
 /**

@@ -8,11 +8,12 @@ import { type Mat3, type Vec3, det3, dot3, inv3, matmul3, norm3, transpose3, vec
 import { type Structure, makeStructure } from '../../structure/structure.js';
 import { getSymmetry } from '../../symmetry/index.js';
 import { loadMoyo } from '../../symmetry/moyo.js';
+import { type CrystalFamily, crystalFamily, standardSetting } from '../../symmetry/standardize.js';
 import { spglibLikeBasis } from './canonical.js';
 import { niggliReduce, spglibNiggliOptions } from '../../structure/niggli.js';
 import type { ExtendedBravais, LatticeParams } from './tables.js';
 
-export type CrystalFamily = 'a' | 'm' | 'o' | 't' | 'h' | 'c';
+export type { CrystalFamily };
 export type Centering = 'P' | 'A' | 'C' | 'I' | 'F' | 'R';
 
 export interface HpkotCell {
@@ -36,25 +37,6 @@ export interface HpkotCell {
   primitive: { lattice: Mat3; frac: Vec3[]; numbers: number[] };
   /** near-ties in the tests that choose the extended type (HPKOT's edge cases) */
   edgeCases: string[];
-}
-
-function crystalFamily(sg: number): CrystalFamily {
-  if (sg <= 2) return 'a';
-  if (sg <= 15) return 'm';
-  if (sg <= 74) return 'o';
-  if (sg <= 142) return 't';
-  if (sg <= 194) return 'h';
-  return 'c';
-}
-
-function rows9(a: readonly number[]): Mat3 {
-  // moyo's 3×3 arrays: reading them row by row gives the row-vector form used here (checked in
-  // test/bandpath-standardize.test.ts: conv rows = std_linear · input rows, std = conv · rotation).
-  return [
-    [a[0]!, a[1]!, a[2]!],
-    [a[3]!, a[4]!, a[5]!],
-    [a[6]!, a[7]!, a[8]!],
-  ];
 }
 
 export function latticeParams(rows: Mat3): LatticeParams {
@@ -339,10 +321,12 @@ export function hpkotCell(structure: Structure, opts: StandardizeOptions = {}): 
   const centering = first.centering as Centering;
 
   const input = structure.lattice as Mat3;
-  let convFromInput = rows9(ds.std_linear);
-  let convStd = rows9(ds.std_cell.lattice.basis);
-  let convFrac: Vec3[] = ds.std_cell.positions.map((p) => [p[0], p[1], p[2]] as Vec3);
-  const numbers = [...ds.std_cell.numbers];
+  // moyo's conventional cell: conv rows = Pᵀ · input rows (x_input = P · x_conv + o)
+  const std = standardSetting(ds, 'conventional');
+  let convFromInput = transpose3(std.linear);
+  let convStd = std.lattice;
+  let convFrac: Vec3[] = std.frac;
+  const numbers = std.numbers;
 
   let ext: ExtendedBravais;
   let edgeCases: string[];

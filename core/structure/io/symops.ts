@@ -4,6 +4,7 @@
 import type { Mat3, Vec3 } from '../../math/linalg.js';
 import { det3, inv3, norm3, transpose3 } from '../../math/linalg.js';
 import { loadMoyo } from '../../symmetry/moyo.js';
+import { minimumImageDistance } from '../minimum-image.js';
 import { VALIDATION } from '../../../config/validation.js';
 import { clip, inputError, type SourceContext } from './common.js';
 
@@ -255,7 +256,6 @@ export function expandSites(
     Math.min(nb[1] - 1, Math.floor(wrap(f[1]) * nb[1])),
     Math.min(nb[2] - 1, Math.floor(wrap(f[2]) * nb[2])),
   ];
-  const tol2 = tol * tol;
   const out: ExpandedSites = { frac: [], numbers: [], labels: [] };
   const origin: number[] = []; // listed site index of each kept atom
   const occSum: number[] = []; // summed occupancy over distinct listed sites, per kept atom
@@ -275,16 +275,7 @@ export function expandSites(
           if (!list) continue;
           for (const idx of list) {
             const g = out.frac[idx]!;
-            let d0 = f[0] - g[0];
-            let d1 = f[1] - g[1];
-            let d2 = f[2] - g[2];
-            d0 -= Math.round(d0);
-            d1 -= Math.round(d1);
-            d2 -= Math.round(d2);
-            const x = d0 * L[0][0] + d1 * L[1][0] + d2 * L[2][0];
-            const y = d0 * L[0][1] + d1 * L[1][1] + d2 * L[2][1];
-            const z = d0 * L[0][2] + d1 * L[1][2] + d2 * L[2][2];
-            if (x * x + y * y + z * z < tol2) return idx;
+            if (minimumImageDistance(L, [f[0] - g[0], f[1] - g[1], f[2] - g[2]]) < tol) return idx;
           }
         }
     return -1;
