@@ -11,13 +11,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TemporalFailure } from '@temporalio/common';
 import { defaultPolicy } from '../config/engine.js';
+import { WorkerMismatchError } from '../core/errors.js';
 import { type ItemStatus, Store, stepKey } from '../store/index.js';
 import type { InFlight } from '../workflows/definitions.js';
 import type { ComputePool } from './compute/pool.js';
 import { type Job, errorKind } from './compute/jobs.js';
-import type { PotentialSpec } from '../pipeline/potentials.js';
+import { type PotentialSpec, workerIdentity } from '../pipeline/potentials.js';
 import type { ClassifyOut, DisplaceOut, ForcesOut, PhononOut, RelaxOut, StructureJson, ValidateOut } from '../pipeline/steps.js';
-import { type CampaignSettings, STEP_CACHE_VERSIONS, type StepName, checkedSettings, stepKeyOf, stepKeyParams, stepModelSha256 } from '../pipeline/settings.js';
+import { type CampaignSettings, type StepName, assertWorkerMatches, checkedSettings, stepKeyOf, stepKeyParams, stepModelSha256 } from '../pipeline/settings.js';
 import type { DisplaceRef, InferenceActivities, ItemCtx, LightActivities, RecordRefs, RelaxRef } from '../workflows/definitions.js';
 
 export type { InferenceActivities, LightActivities } from '../workflows/definitions.js';
@@ -49,6 +50,7 @@ interface DisplacePayload extends DisplaceOut {
  */
 export function toFailure(e: unknown): unknown {
   if (e instanceof TemporalFailure) return e;
+  if (e instanceof WorkerMismatchError) return ApplicationFailure.create({ message: e.message, type: 'WorkerMismatchError', nonRetryable: true, details: ['worker_mismatch'], cause: e });
   const err = e instanceof Error ? e : new Error(String(e));
   const code = (err as { code?: unknown }).code;
   switch (errorKind(e)) {
@@ -180,6 +182,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     compute: () => Promise<{ payload: T; modelMs: number }>,
     extraParams: Record<string, unknown> = {},
   ): Promise<{ key: string; payload: T; served: boolean }> {
+    assertWorkerMatches(s, name, workerIdentity());
     const params = { ...stepKeyParams(s, name), ...extraParams };
     const modelSha256 = stepModelSha256(s, name);
     const key = stepKeyOf(s, name, inputRefs, extraParams);
@@ -214,7 +217,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     }
     const durationMs = performance.now() - t0;
     await store.putStep(
-      { key, step: name, cacheVersion: STEP_CACHE_VERSIONS[name], inputRefs, params, modelName: modelSha256 ? s.potential.model : null, modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload, startedAt },
+      { key, step: name, cacheVersion: s.cacheVersions[name], inputRefs, params, modelName: modelSha256 ? s.potential.model : null, modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload, startedAt },
       use,
     );
     await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'computed', host, durationMs });
@@ -235,7 +238,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
 
   /** Exactly the potential the campaign's settings name: one onnxruntime thread per inference slot. */
   function potentialSpec(s: CampaignSettings): PotentialSpec {
-    return { model: s.potential.model, precision: s.potential.precision, threads: 1, expectCheckpointSha256: s.potential.checkpointSha256 };
+    return { model: s.potential.model, precision: s.potential.precision, threads: 1, expect: { checkpointSha256: s.potential.checkpointSha256, architecture: s.potential.architecture, precision: s.potential.precision } };
   }
 
   function compute<T>(job: Job, opts: { onCheckpoint?: (s: unknown) => void; signal?: AbortSignal | undefined } = {}): Promise<T> {

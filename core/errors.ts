@@ -77,6 +77,18 @@ export class InfrastructureError extends Error {
   }
 }
 
+/**
+ * This worker's code or configuration is not what the campaign's settings froze (a step cache
+ * version, a config area's version): it must not compute results under the campaign's keys.
+ * A deployment fault: the item is failed (not retried) and the message names the worker.
+ */
+export class WorkerMismatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerMismatchError';
+  }
+}
+
 /** A step whose core/ implementation is absent from this build: a deployment fault, never a result. */
 export class StepNotAvailableError extends Error {
   constructor(what: string) {

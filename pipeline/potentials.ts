@@ -2,6 +2,7 @@
 // Names are resolved by core/potential's registry, nowhere else; what is loaded is exactly what
 // the caller's settings say (model, precision, threads), never a live config default, so a
 // campaign's frozen settings decide which graph its workers run.
+import { hostname } from 'node:os';
 import type { OnnxPrecision as Precision } from '../config/potential.js';
 import type { RelaxProtocol } from '../config/relax.js';
 import { ModelIntegrityError, resolvePotential, resolveTrajectoryPotential } from '../core/potential/index.js';
@@ -13,14 +14,23 @@ export interface PotentialSpec {
   precision?: Precision;
   /** onnxruntime intra-op threads (the engine: 1 per inference slot) */
   threads: number;
-  /** the checkpoint the caller's settings name: a loaded model with another one is refused */
-  expectCheckpointSha256?: string;
+  /**
+   * The identity the caller's settings name (checkpoint, architecture, precision): a model that
+   * loads here with another identity is refused, so a process whose model files or parameters
+   * differ cannot compute results under keys that say otherwise.
+   */
+  expect?: { checkpointSha256: string; architecture: string; precision: Precision };
 }
 
 const loaded = new Map<string, Promise<Potential>>();
 
+/** host:pid of this process, named in refusals (the campaign's attempt records keep it). */
+export function workerIdentity(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
 function keyOf(s: PotentialSpec): string {
-  return `${s.model}#${s.precision ?? ''}#${s.threads}#${s.expectCheckpointSha256 ?? ''}`;
+  return `${s.model}#${s.precision ?? ''}#${s.threads}#${s.expect ? JSON.stringify(s.expect) : ''}`;
 }
 
 /** The potential of `spec`, loaded once per process and spec (failed loads are retried next time). */
@@ -30,9 +40,17 @@ export function potentialFor(spec: PotentialSpec): Promise<Potential> {
   let p = loaded.get(key);
   if (!p) {
     p = resolvePotential(spec.model, { threads: spec.threads, ...(spec.precision ? { precision: spec.precision } : {}) }).then((pot) => {
-      const want = spec.expectCheckpointSha256;
-      if (want && pot.identity.checkpointSha256 !== want)
-        throw new ModelIntegrityError('model_checksum_mismatch', `model '${spec.model}' here has checkpoint ${pot.identity.checkpointSha256.slice(0, 12)}…, the settings name ${want.slice(0, 12)}…: this process would not compute what the step key says`);
+      const want = spec.expect;
+      if (want) {
+        const have = { checkpointSha256: pot.identity.checkpointSha256, architecture: pot.identity.architecture, precision: pot.identity.precision };
+        const diff = (Object.keys(want) as (keyof typeof want)[]).filter((k) => have[k] !== want[k]);
+        if (diff.length > 0)
+          throw new ModelIntegrityError(
+            'model_checksum_mismatch',
+            `model '${spec.model}' loads here (${workerIdentity()}) with ${diff.map((k) => `${k} ${String(have[k]).slice(0, 16)}`).join(', ')}; the campaign's settings name ${diff.map((k) => `${k} ${String(want[k]).slice(0, 16)}`).join(', ')}: this worker would not compute what the step key says, so it refuses`,
+            { have, want },
+          );
+      }
       return pot;
     });
     loaded.set(key, p);

@@ -12,6 +12,7 @@ import type { OnnxPrecision } from '../config/potential.js';
 import type { RelaxProtocol } from '../config/relax.js';
 import { STRUCTURE_DEFAULTS } from '../config/structure.js';
 import { VALIDATION } from '../config/validation.js';
+import { WorkerMismatchError } from '../core/errors.js';
 import type { SupercellRule } from '../core/structure/supercell.js';
 import type { StabilityRules } from '../core/stability/index.js';
 import type { ActivityPolicy } from '../workflows/definitions.js';
@@ -55,6 +56,8 @@ export const SETTINGS_VERSION = 2;
 
 export interface CampaignSettings {
   settingsVersion: typeof SETTINGS_VERSION;
+  /** the step cache versions of the code that created the campaign (a worker must have the same) */
+  cacheVersions: Record<StepName, string>;
   potential: PotentialRef;
   preset: string;
   validate: ValidateParams;
@@ -86,6 +89,7 @@ export interface SettingsOptions {
 export function buildSettings(o: SettingsOptions): CampaignSettings {
   return {
     settingsVersion: SETTINGS_VERSION,
+    cacheVersions: { ...STEP_CACHE_VERSIONS },
     potential: o.potential.ref,
     preset: o.preset,
     validate: { symprec: STRUCTURE_DEFAULTS.validateSymprec, validationVersion: VALIDATION.version, supportedElements: o.potential.supportedElements },
@@ -154,7 +158,24 @@ export function stepKeyParams(s: CampaignSettings, step: StepName): Record<strin
 
 /** A step's content address: sha256 of its cache version, input refs and exactly the settings it reads. */
 export function stepKeyOf(s: CampaignSettings, step: StepName, inputRefs: readonly string[], extraParams: Record<string, unknown> = {}): string {
-  return stepKey({ step, cacheVersion: STEP_CACHE_VERSIONS[step], inputRefs, params: { ...stepKeyParams(s, step), ...extraParams }, modelSha256: stepModelSha256(s, step) });
+  return stepKey({ step, cacheVersion: s.cacheVersions[step], inputRefs, params: { ...stepKeyParams(s, step), ...extraParams }, modelSha256: stepModelSha256(s, step) });
+}
+
+/**
+ * Refuse to compute a step whose frozen versions differ from this process's code and config:
+ * the key would name code or defaults this worker does not run (issue #14: a worker must prove
+ * it computes what the key says; the potential's identity is checked when it loads).
+ */
+export function assertWorkerMatches(s: CampaignSettings, step: StepName, worker: string): void {
+  const mismatches: string[] = [];
+  if (s.cacheVersions[step] !== STEP_CACHE_VERSIONS[step]) mismatches.push(`step cache version ${STEP_CACHE_VERSIONS[step]} (campaign: ${s.cacheVersions[step]})`);
+  if (step === 'validate' && s.validate.validationVersion !== VALIDATION.version) mismatches.push(`validation config ${VALIDATION.version} (campaign: ${s.validate.validationVersion})`);
+  if (step === 'phonons') {
+    if (s.phonons.versions.phonon !== PHONON_CONFIG.version) mismatches.push(`phonon config ${PHONON_CONFIG.version} (campaign: ${s.phonons.versions.phonon})`);
+    if (s.phonons.versions.bandPath !== BANDPATH_DEFAULTS.version) mismatches.push(`band-path config ${BANDPATH_DEFAULTS.version} (campaign: ${s.phonons.versions.bandPath})`);
+  }
+  if (mismatches.length > 0)
+    throw new WorkerMismatchError(`worker ${worker} refuses step '${step}': it runs ${mismatches.join(', ')}; its results would not be what the key says (run a worker of the campaign's code, or start a new campaign)`);
 }
 
 /** The checkpoint a step's result depends on (stored beside it), or null for model-free steps. */

@@ -15,6 +15,12 @@ const STEPS = Object.keys(STEP_CACHE_VERSIONS) as StepName[];
 /** Which steps read a setting, by path prefix (longest prefix wins). Written by hand, not derived. */
 const READERS: [string, StepName[]][] = [
   ['potential', ['relax', 'forces']],
+  ['cacheVersions.validate', ['validate']],
+  ['cacheVersions.relax', ['relax']],
+  ['cacheVersions.displace', ['displace']],
+  ['cacheVersions.forces', ['forces']],
+  ['cacheVersions.phonons', ['phonons']],
+  ['cacheVersions.classify', ['classify']],
   ['validate', ['validate']],
   ['relax.protocol', ['relax']],
   ['displace', ['displace']],

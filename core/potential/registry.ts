@@ -18,7 +18,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ONNX_POTENTIAL_DEFAULTS, type OnnxPrecision } from '../../config/potential.js';
 import { UsageError } from '../errors.js';
-import { readManifest, repoRoot, type OnnxModelManifest } from './manifest.js';
+import { repoRoot as packageRoot } from '../paths.js';
+import { readManifest, type OnnxModelManifest } from './manifest.js';
 import { ModelIntegrityError } from './model-error.js';
 import { OnnxPotential, type OnnxPotentialOptions } from './onnx-potential.js';
 import { PAIR_POTENTIALS } from './pair.js';
@@ -112,8 +113,9 @@ function absolute(dir: string): string {
   return isAbsolute(dir) ? dir : resolve(dir);
 }
 
+/** <package root>/models: a package without one simply has no ML models (pair potentials still resolve). */
 function defaultModelsRoot(): string {
-  return join(repoRoot(), ONNX_POTENTIAL_DEFAULTS.modelsDir);
+  return join(packageRoot(), ONNX_POTENTIAL_DEFAULTS.modelsDir);
 }
 
 /** Folders of `root` holding a manifest.json, by name; each an entry or the reason it is not one. */
