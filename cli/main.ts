@@ -4,8 +4,19 @@
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SoftmodeInputError } from '../core/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+// `softmode status | head`: the reader closes the pipe and every later write fails with EPIPE.
+// That is no error of ours: from then on output is dropped (the command still finishes and
+// stops what it started) and nothing is printed about it.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
 
 interface Command {
   summary: string;
@@ -44,6 +55,7 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     console.error(e instanceof Error ? `softmode: ${e.message}` : e);
-    process.exitCode = 1;
+    // a bad argument or a directory that is not a campaign directory: the user's (exit 2)
+    process.exitCode = e instanceof SoftmodeInputError ? 2 : 1;
   },
 );

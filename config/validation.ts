@@ -13,6 +13,7 @@ export interface ValidationConfig {
   maxAtoms: number;
   maxAtomsInCell: number;
   maxCellLength: number;
+  maxFractionalCoordinate: number;
   symprecForPrimitive: number;
   minVolumePerAtom: number;
   maxVolumePerAtom: number;
@@ -24,7 +25,7 @@ export interface ValidationConfig {
 }
 
 export const VALIDATION: Readonly<ValidationConfig> = Object.freeze({
-  version: 'validation-2',
+  version: 'validation-3',
 
   /** Files larger than this are refused before reading (bytes). A 500-atom CIF is ~40 kB. */
   maxFileBytes: 50 * 1024 * 1024,
@@ -77,6 +78,8 @@ export const VALIDATION: Readonly<ValidationConfig> = Object.freeze({
    * overflowing the arithmetic before the volume check can reject them.
    */
   maxCellLength: 10_000,
+  /** |fractional coordinate| beyond this is refused (1e4 cells away: 12 of 16 digits gone) */
+  maxFractionalCoordinate: 10_000,
   /** tolerance (Å) for the pure translations that give the primitive cell size */
   symprecForPrimitive: 1e-3,
 

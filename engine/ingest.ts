@@ -6,7 +6,7 @@ import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'no
 import { basename, join, resolve } from 'node:path';
 import { STRUCTURE_DEFAULTS } from '../config/structure.js';
 import { isInputError } from '../core/errors.js';
-import { readStructureFile } from '../core/structure/io/index.js';
+import { type StructureFileRead, readStructureFileDetailed } from '../core/structure/io/index.js';
 import { reducedFormula, structureHash } from '../core/structure/hash.js';
 import { preflightStructure } from '../core/structure/validate.js';
 import type { Structure } from '../core/structure/structure.js';
@@ -52,7 +52,11 @@ export function collectStructureFiles(paths: readonly string[]): CollectedFiles 
       skipped.push({ path: dir, reason: `unreadable directory: ${(e as Error).message}` });
       return;
     }
-    if (seenDirs.has(real)) return;
+    if (seenDirs.has(real)) {
+      // a link cycle (a link to an ancestor) or a second way to a directory already walked
+      skipped.push({ path: dir, reason: `directory already walked (${real}): a symbolic-link cycle or a second link to it` });
+      return;
+    }
     seenDirs.add(real);
     let entries: Buffer[];
     try {
@@ -149,9 +153,10 @@ export async function ingest(
   for (let fi = 0; fi < files.length; fi++) {
     if (signal?.aborted) break;
     const path = files[fi]!;
-    let list: Structure[];
+    let read: StructureFileRead;
     try {
-      list = readStructureFile(path);
+      // a CIF block by block: a bad block is rejected on its own, the good ones are kept
+      read = readStructureFileDetailed(path);
     } catch (e) {
       reject(path, 0, basename(path), e);
       continue;
@@ -159,9 +164,10 @@ export async function ingest(
     const text = readFileSync(path, 'utf8');
     const fileSha = sha256Hex(text);
     await store.putSourceFile(fileSha, path, text);
-    for (let k = 0; k < list.length; k++) {
-      const s = list[k]!;
-      const name = s.name ?? (list.length > 1 ? `${basename(path)}#${k}` : basename(path));
+    const parts = read.structures.length + read.failures.length;
+    for (const f of read.failures) reject(path, f.index, f.name || `${basename(path)}#${f.index}`, f.error);
+    for (const { index: k, structure: s } of read.structures) {
+      const name = s.name ?? (parts > 1 ? `${basename(path)}#${k}` : basename(path));
       if (signal?.aborted) break;
       let hash: string;
       try {

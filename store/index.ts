@@ -231,6 +231,23 @@ export class Store {
     await this.pool.query('update campaigns set status = $2, updated_at = now() where id = $1', [id, status]);
   }
 
+  /**
+   * A campaign that is `running` with every item finished is `done`, whoever finished it (a
+   * `softmode run` watching, or workers alone): set it so and return the status now stored.
+   * One statement, so it cannot race retry-failed (items back to pending, then `running`).
+   */
+  async settleCampaignStatus(id: number): Promise<string | undefined> {
+    await this.pool.query(
+      `update campaigns c set status = 'done', updated_at = now()
+       where c.id = $1 and c.status = 'running'
+         and exists (select 1 from campaign_items i where i.campaign_id = c.id)
+         and not exists (select 1 from campaign_items i where i.campaign_id = c.id and i.status in ('pending', 'running'))`,
+      [id],
+    );
+    const r = await this.pool.query<{ status: string }>('select status from campaigns where id = $1', [id]);
+    return r.rows[0]?.status;
+  }
+
   async setCampaignShape(id: number, partitions: number, windowSize: number): Promise<void> {
     await this.pool.query('update campaigns set partitions = $2, window_size = $3, updated_at = now() where id = $1', [id, partitions, windowSize]);
   }
@@ -582,9 +599,11 @@ export class Store {
     const r = await this.pool.query<{ id: string; campaign_id: string }>(
       `select i.id, i.campaign_id from campaign_items i left join structures s on s.id = i.structure_id
        where ($1::bigint is null or i.campaign_id = $1)
-         and (s.hash like $2 || '%' or s.geometry_sha256 like $2 || '%' or i.source_name = $2 or i.source_path = $2 or i.source_path like '%/' || $2 or i.id::text = $2)
+         and (s.hash like $3 || '%' escape '\\' or s.geometry_sha256 like $3 || '%' escape '\\' or i.source_name = $2 or i.source_path = $2
+              or i.source_path like '%/' || $3 escape '\\' or i.id::text = $2)
        order by i.id limit 50`,
-      [campaignId, query],
+      // the query is text, never a pattern: '_' and '%' in a file name match themselves
+      [campaignId, query, likeLiteral(query)],
     );
     return r.rows.map((x) => ({ id: Number(x.id), campaign_id: Number(x.campaign_id) }));
   }
@@ -664,6 +683,11 @@ export class Store {
     );
     return r.rows.map((x) => ({ step: x.step, n: Number(x.n), duration_ms: Number(x.d), model_ms: Number(x.m) }));
   }
+}
+
+/** `text` as a LIKE pattern matching exactly itself (with `escape '\'`: a backslash before each \, % and _). */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function normCampaign(r: CampaignRow): CampaignRow {

@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { ComputePool } from '../activities/compute/pool.js';
 import { StructureError } from '../core/errors.js';
 import { loadConfigSnapshot } from '../config/index.js';
-import { parseSupercell, wilson } from '../engine/campaign.js';
+import { wilson } from '../engine/campaign.js';
+import { supercellRuleOf } from '../pipeline/supercell.js';
+
+const parseSupercell = (v: string) => supercellRuleOf(v, 'full-bz');
 import { stepKey } from '../store/keys.js';
 import { ensureBuilt } from './engine-harness.js';
 
@@ -39,6 +42,10 @@ describe('engine units', () => {
     expect(parseSupercell('phononbench')).toEqual({ kind: 'phononbench' });
     expect(parseSupercell('min-length:15:300')).toEqual({ kind: 'min-length', minLength: 15, maxAtoms: 300 });
     expect(() => parseSupercell('two')).toThrow(/--supercell/);
+    // no rule given: the preset's policy (PhononBench keeps its 2×2×2 of the input cell)
+    expect(supercellRuleOf(undefined, 'phononbench')).toEqual({ kind: 'phononbench' });
+    expect(supercellRuleOf(undefined, 'full-bz').kind).toBe('min-image');
+    expect(supercellRuleOf('min-image:18:300', 'full-bz')).toEqual({ kind: 'min-image', minImageDistance: 18, maxAtoms: 300 });
   });
 
   it('compute threads keep the main thread free and carry typed input errors', async () => {
@@ -75,7 +82,7 @@ describe('engine units', () => {
   it('the config snapshot holds every area with its version', async () => {
     const snap = await loadConfigSnapshot();
     expect(Object.keys(snap.areas)).toEqual(expect.arrayContaining(['engine', 'phonon', 'relax']));
-    expect(snap.versions['engine']).toContain('engine-2');
+    expect(snap.versions['engine']).toContain('engine-3');
     expect(snap.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });

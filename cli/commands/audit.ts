@@ -28,7 +28,8 @@ export async function run(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false });
+  // a directory without a campaign cluster is refused (exit 2), never created
+  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false, create: false });
   try {
     const campaignId = v['all-campaigns'] ? null : (await pickCampaign(env.store, v.campaign)).id;
     const items = await env.store.findItems(campaignId, q);

@@ -37,7 +37,8 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof a === 'number') return a;
   const v = a.values;
   const format = v.format;
-  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false });
+  // a directory without a campaign cluster is refused (exit 2), never created
+  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false, create: false });
   const outPath = v.out;
   const out: NodeJS.WritableStream = outPath ? createWriteStream(outPath) : process.stdout;
   try {
@@ -46,6 +47,8 @@ export async function run(argv: string[]): Promise<number> {
     let after = 0;
     let rows = 0;
     for (;;) {
+      // the reader went away (softmode export | head): stop paging
+      if ((out as { destroyed?: boolean }).destroyed) break;
       const page = await env.store.exportPage(c.id, after, 1000);
       if (page.length === 0) break;
       for (const r of page) {

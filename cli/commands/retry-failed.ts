@@ -22,7 +22,8 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommandArgs('retry-failed', argv, SPEC, USAGE);
   if (typeof a === 'number') return a;
   const v = a.values;
-  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: true });
+  // a directory without a campaign cluster is refused (exit 2), never created
+  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: true, create: false });
   try {
     const c = await pickCampaign(env.store, v.campaign);
     const n = await env.store.resetFailed(c.id, v['error-class'], v['include-cancelled']);

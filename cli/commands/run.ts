@@ -186,7 +186,7 @@ export async function run(argv: string[]): Promise<number> {
     const served = after.served - before.served;
     const wallS = (Date.now() - t0) / 1000;
     say(
-      `finished ${campaign.name} in ${wallS.toFixed(1)} s: done ${p.done}, failed ${p.failed}, rejected ${p.rejected}; ${stabilityLine(p)}\n` +
+      `finished ${campaign.name} in ${wallS.toFixed(1)} s: done ${p.done}, failed ${p.failed}, rejected ${p.rejected}${p.cancelled ? `, cancelled ${p.cancelled}` : ''}; ${stabilityLine(p)}\n` +
         `provenance: this run computed ${computed} steps and served ${served} from the store; ` +
         `completed steps recomputed: ${after.recomputedSteps}; results: ${after.itemsWithResults} for ${after.doneItems} done items`,
     );

@@ -1,6 +1,8 @@
 // softmode status: every campaign of a campaign directory (or one), from the provenance store.
 import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { campaignDirOf, openEnv } from '../../engine/campaign.js';
+import { servicesRunning } from '../../engine/services/index.js';
+import { inFlightOf } from '../lib/control.js';
 import { progressLine, stabilityLine } from '../lib/progress.js';
 
 export const summary = 'show campaign progress, error classes and provenance counts';
@@ -20,18 +22,31 @@ export async function run(argv: string[]): Promise<number> {
   const a = parseCommandArgs('status', argv, SPEC, USAGE);
   if (typeof a === 'number') return a;
   const v = a.values;
-  const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: false });
+  const dir = campaignDirOf(v['campaign-dir']);
+  // a directory without a campaign cluster is refused (exit 2), never created
+  const env = await openEnv(dir, { temporal: false, create: false });
   try {
     const want = v.campaign;
     const all = (await env.store.listCampaigns()).filter((c) => !want || c.name === want || String(c.id) === want);
     const out = [];
     for (const c of all) {
+      // every item finished (workers alone may have finished it, with no `softmode run` watching): done
+      const status = (await env.store.settleCampaignStatus(c.id)) ?? c.status;
       const p = await env.store.progress(c.id);
       const prov = await env.store.provenanceCounts(c.id);
       const errors = await env.store.errorClasses(c.id);
-      out.push({ id: c.id, name: c.name, status: c.status, model: c.model_name, modelSha256: c.model_sha256, preset: c.preset, codeSha: c.code_sha, progress: p, provenance: prov, errors });
+      // paused: what was started still runs (the parents' in-flight count when Temporal is up
+      // already, else the items that began)
+      let stillRunning: number | undefined;
+      if (status === 'paused') {
+        let flying: number | undefined;
+        if (process.env['TEMPORAL_ADDRESS'] || servicesRunning(dir).temporal) flying = await env.connectTemporal().then((client) => inFlightOf(client, c, 3_000), () => undefined);
+        stillRunning = Math.max(flying ?? 0, p.running);
+      }
+      const shown = status === 'paused' ? `paused (${stillRunning} still running)` : status;
+      out.push({ id: c.id, name: c.name, status, ...(stillRunning !== undefined ? { stillRunning } : {}), model: c.model_name, modelSha256: c.model_sha256, preset: c.preset, codeSha: c.code_sha, progress: p, provenance: prov, errors });
       if (!v.json) {
-        console.log(`${c.name} (id ${c.id}, ${c.status}): model ${c.model_name} ${c.model_sha256.slice(0, 12)}…, preset ${c.preset}, code ${c.code_sha.slice(0, 12)}`);
+        console.log(`${c.name} (id ${c.id}, ${shown}): model ${c.model_name} ${c.model_sha256.slice(0, 12)}…, preset ${c.preset}, code ${c.code_sha.slice(0, 12)}`);
         console.log(`  ${progressLine(p)}`);
         console.log(`  ${stabilityLine(p)}; relaxation failed ${p.relaxationFailed}`);
         console.log(`  steps used ${prov.stepsUsed}: computed ${prov.computed}, served from store ${prov.served}; completed steps recomputed ${prov.recomputedSteps}`);

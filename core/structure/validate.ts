@@ -76,6 +76,8 @@ function preflight(s: Structure, cfg: ValidationConfig): string[] {
   for (let i = 0; i < n; i++) {
     const p = s.frac[i]!;
     if (p.length !== 3 || !Number.isFinite(p[0]) || !Number.isFinite(p[1]) || !Number.isFinite(p[2])) fail('non_finite', `atom ${i} has a non-finite position`, { atom: i });
+    // a fractional coordinate this large loses every digit of the position within the cell
+    if (Math.max(Math.abs(p[0]!), Math.abs(p[1]!), Math.abs(p[2]!)) > cfg.maxFractionalCoordinate) fail('non_finite', `atom ${i} has a fractional coordinate beyond ±${cfg.maxFractionalCoordinate}`, { atom: i });
   }
 
   // too many atoms for any further check to be worth its time
@@ -110,7 +112,8 @@ function check(s: Structure, opts: ValidateOptions): string[] {
   }
   for (const z of present) {
     if (supported && !supported.has(z)) fail('unsupported_element', `element ${symbolOf(z)} is not supported by the chosen model`, { element: symbolOf(z) });
-    if (!Number.isFinite(atomicMass(z))) warnings.push(`element ${symbolOf(z)} has no standard atomic mass in phonopy's table`);
+    // phonons need the mass: refuse here rather than after the relaxation and forces were paid for
+    if (!Number.isFinite(atomicMass(z))) fail('unsupported_element', `element ${symbolOf(z)} has no standard atomic mass (phonopy's table): its phonons cannot be computed`, { element: symbolOf(z) });
   }
 
   // size: atoms per primitive cell

@@ -7,7 +7,7 @@
 // cell and atom sites becomes one Structure named after the block.
 import type { Mat3, Vec3 } from '../../math/linalg.js';
 import { inv3, vecmat3 } from '../../math/linalg.js';
-import type { StructureError } from '../../errors.js';
+import { type StructureError, isInputError } from '../../errors.js';
 import { makeStructure, type Structure } from '../structure.js';
 import { symbolOf } from '../elements.js';
 import { VALIDATION } from '../../../config/validation.js';
@@ -142,71 +142,114 @@ export function normalizeTag(tag: string): string {
 }
 
 export function parseCifBlocks(text: string, ctx: SourceContext = {}): CifBlock[] {
+  const r = parseCifBlocksDetailed(text, ctx);
+  const bad = r.find((x) => x.error !== undefined);
+  if (bad) throw bad.error;
+  return r.map((x) => x.block);
+}
+
+/** One data block as parsed: its items, or the syntax error that ended it. */
+export interface ParsedCifBlock {
+  block: CifBlock;
+  /** a syntax error inside this block: the block is unusable, the other blocks are not */
+  error?: StructureError;
+}
+
+/**
+ * The data blocks of a CIF, block by block: a syntax error inside a block (a duplicate data
+ * name, a misaligned loop, a stray value) ends that block only; parsing resumes at the next
+ * data_. Errors that leave no block boundary to trust (lexical errors: an unterminated quote or
+ * text field; text before the first data_) are thrown for the whole file.
+ */
+export function parseCifBlocksDetailed(text: string, ctx: SourceContext = {}): ParsedCifBlock[] {
   const tokens = tokenizeCif(text, ctx);
-  const blocks: CifBlock[] = [];
-  let block: CifBlock | undefined;
+  const out: ParsedCifBlock[] = [];
+  let cur: ParsedCifBlock | undefined;
   let i = 0;
-  const err = (t: Token, msg: string): StructureError => inputError('unparsable', { ...ctx, line: t.line, block: block?.name }, msg);
+  const err = (t: Token, msg: string): StructureError => inputError('unparsable', { ...ctx, line: t.line, block: cur?.block.name }, msg);
   const put = (tag: Token, values: CifValue[], looped: boolean): void => {
+    const block = cur!.block;
     const key = normalizeTag(tag.text);
-    if (block!.items.has(key)) throw err(tag, `data name ${clip(tag.text)} appears twice in the block`);
-    block!.items.set(key, values);
-    if (looped) block!.looped.add(key);
+    if (block.items.has(key)) throw err(tag, `data name ${clip(tag.text)} appears twice in the block`);
+    block.items.set(key, values);
+    if (looped) block.looped.add(key);
   };
   while (i < tokens.length) {
     const t = tokens[i]!;
-    switch (t.kind) {
-      case Tok.Data:
-        if (t.text.length === 0) throw err(t, 'data block without a name');
-        block = { name: t.text, line: t.line, items: new Map(), looped: new Set() };
-        blocks.push(block);
-        i++;
-        break;
-      case Tok.Global:
-      case Tok.Stop:
-        throw err(t, `reserved word ${t.text} is not allowed in CIF 1.1`);
-      case Tok.Save: {
-        // save frames occur in dictionaries only: skip to the closing 'save_'
-        if (!block) throw err(t, 'save frame outside a data block');
-        i++;
-        while (i < tokens.length && !(tokens[i]!.kind === Tok.Save && tokens[i]!.text === '')) i++;
-        if (i >= tokens.length) throw err(t, 'unterminated save frame');
-        i++;
-        break;
-      }
-      case Tok.Tag: {
-        if (!block) throw err(t, `data name ${clip(t.text)} before the first data_ block`);
-        const v = tokens[i + 1];
-        if (!v || v.kind !== Tok.Value) throw err(t, `data name ${clip(t.text)} has no value`);
-        put(t, [v], false);
-        i += 2;
-        break;
-      }
-      case Tok.Loop: {
-        if (!block) throw err(t, 'loop_ before the first data_ block');
-        i++;
-        const tags: Token[] = [];
-        while (i < tokens.length && tokens[i]!.kind === Tok.Tag) tags.push(tokens[i++]!);
-        if (tags.length === 0) throw err(t, 'loop_ without data names');
-        const start = i;
-        while (i < tokens.length && tokens[i]!.kind === Tok.Value) i++;
-        const count = i - start;
-        if (count === 0) throw err(t, `loop_ (${clip(tags[0]!.text)} …) has no values`);
-        if (count % tags.length !== 0)
-          throw err(t, `loop_ (${clip(tags[0]!.text)} …) has ${count} values, not a multiple of its ${tags.length} data names (truncated or misaligned)`);
-        const rows = count / tags.length;
-        tags.forEach((tag, k) => {
-          const col: CifValue[] = new Array(rows);
-          for (let r = 0; r < rows; r++) col[r] = tokens[start + r * tags.length + k]!;
-          put(tag, col, true);
-        });
-        break;
-      }
-      case Tok.Value:
-        throw err(t, block ? `value '${clip(t.text)}' without a data name` : 'text before the first data_ block');
+    if (t.kind === Tok.Data) {
+      if (t.text.length === 0) throw err(t, 'data block without a name');
+      cur = { block: { name: t.text, line: t.line, items: new Map(), looped: new Set() } };
+      out.push(cur);
+      i++;
+      continue;
+    }
+    if (!cur) {
+      // before the first data_ block: nothing to attribute the error to
+      if (t.kind === Tok.Value) throw err(t, 'text before the first data_ block');
+      if (t.kind === Tok.Tag) throw err(t, `data name ${clip(t.text)} before the first data_ block`);
+      if (t.kind === Tok.Loop) throw err(t, 'loop_ before the first data_ block');
+      if (t.kind === Tok.Save) throw err(t, 'save frame outside a data block');
+      throw err(t, `reserved word ${t.text} is not allowed in CIF 1.1`);
+    }
+    try {
+      i = parseStatement(tokens, i, err, put);
+    } catch (e) {
+      if (cur.error === undefined) cur.error = e as StructureError;
+      // skip the rest of this block: the next data_ starts afresh
+      i++;
+      while (i < tokens.length && tokens[i]!.kind !== Tok.Data) i++;
     }
   }
-  return blocks;
+  return out;
+}
+
+/** Parse one statement (a tag and its value, a loop, a save frame) at tokens[i]; returns the next index. */
+function parseStatement(tokens: Token[], i: number, err: (t: Token, msg: string) => StructureError, put: (tag: Token, values: CifValue[], looped: boolean) => void): number {
+  const t = tokens[i]!;
+  switch (t.kind) {
+    case Tok.Global:
+    case Tok.Stop:
+      throw err(t, `reserved word ${t.text} is not allowed in CIF 1.1`);
+    case Tok.Save: {
+      // save frames occur in dictionaries only: skip to the closing 'save_'
+      i++;
+      while (i < tokens.length && !(tokens[i]!.kind === Tok.Save && tokens[i]!.text === '')) {
+        if (tokens[i]!.kind === Tok.Data) throw err(t, 'unterminated save frame');
+        i++;
+      }
+      if (i >= tokens.length) throw err(t, 'unterminated save frame');
+      return i + 1;
+    }
+    case Tok.Tag: {
+      const v = tokens[i + 1];
+      if (!v || v.kind !== Tok.Value) throw err(t, `data name ${clip(t.text)} has no value`);
+      put(t, [v], false);
+      return i + 2;
+    }
+    case Tok.Loop: {
+      i++;
+      const tags: Token[] = [];
+      while (i < tokens.length && tokens[i]!.kind === Tok.Tag) tags.push(tokens[i++]!);
+      if (tags.length === 0) throw err(t, 'loop_ without data names');
+      const start = i;
+      while (i < tokens.length && tokens[i]!.kind === Tok.Value) i++;
+      const count = i - start;
+      if (count === 0) throw err(t, `loop_ (${clip(tags[0]!.text)} …) has no values`);
+      if (count % tags.length !== 0)
+        throw err(t, `loop_ (${clip(tags[0]!.text)} …) has ${count} values, not a multiple of its ${tags.length} data names (truncated or misaligned)`);
+      const rows = count / tags.length;
+      tags.forEach((tag, k) => {
+        const col: CifValue[] = new Array(rows);
+        for (let r = 0; r < rows; r++) col[r] = tokens[start + r * tags.length + k]!;
+        put(tag, col, true);
+      });
+      return i;
+    }
+    case Tok.Value:
+      throw err(t, `value '${clip(t.text)}' without a data name`);
+    case Tok.Data:
+      throw err(t, 'unexpected data_');
+  }
 }
 
 // ---------------------------------------------------------------- numbers
@@ -319,24 +362,66 @@ function blockToStructure(b: CifBlock, source: string | undefined): Structure {
   return makeStructure({ lattice, frac: expanded.frac, numbers: expanded.numbers, labels: expanded.labels, name: b.name });
 }
 
-/** Read every structure (one per data block with a cell or atom sites) from CIF text. */
-export function readCif(text: string, sourceName?: string): Structure[] {
+/** A CIF read block by block: the structures of the good blocks, the bad blocks with their errors. */
+export interface CifReadResult {
+  /** `index`: the block's position among the file's blocks that hold (or claim) a structure */
+  structures: { index: number; structure: Structure }[];
+  failures: { index: number; name: string; error: StructureError }[];
+}
+
+/**
+ * Read a CIF block by block: every data block with a cell or atom sites (or one that could not
+ * be parsed) gets the next index; a bad block is a failure of its own and the good blocks are
+ * kept. File-level problems (binary text, a lexical error, text before the first data_, no data
+ * block, the per-file totals) are thrown.
+ */
+export function readCifDetailed(text: string, sourceName?: string): CifReadResult {
+  const r = readBlocks(text, sourceName);
+  return { structures: r.structures, failures: r.failures.map(({ index, name, error }) => ({ index, name, error })) };
+}
+
+function readBlocks(text: string, sourceName: string | undefined): { structures: CifReadResult['structures']; failures: (CifReadResult['failures'][number] & { syntax: boolean })[] } {
   const ctx: SourceContext = { source: sourceName };
   checkText(text, ctx);
-  const blocks = parseCifBlocks(text, ctx);
-  if (blocks.length === 0) throw inputError('unparsable', ctx, 'no data_ block: not a CIF file');
-  const out: Structure[] = [];
+  const parsed = parseCifBlocksDetailed(text, ctx);
+  if (parsed.length === 0) throw inputError('unparsable', ctx, 'no data_ block: not a CIF file');
+  const structures: CifReadResult['structures'] = [];
+  const failures: (CifReadResult['failures'][number] & { syntax: boolean })[] = [];
   let atoms = 0;
-  for (const b of blocks) {
-    if (!blockHasStructure(b)) continue;
-    if (out.length >= VALIDATION.maxStructuresPerFile) throw inputError('too_many_atoms', ctx, `more than ${VALIDATION.maxStructuresPerFile} structures in one file`);
-    const s = blockToStructure(b, sourceName);
+  let index = 0;
+  for (const { block: b, error } of parsed) {
+    if (!error && !blockHasStructure(b)) continue;
+    if (index >= VALIDATION.maxStructuresPerFile) throw inputError('too_many_atoms', ctx, `more than ${VALIDATION.maxStructuresPerFile} structures in one file`);
+    const k = index++;
+    if (error) {
+      failures.push({ index: k, name: b.name, error, syntax: true });
+      continue;
+    }
+    let s: Structure;
+    try {
+      s = blockToStructure(b, sourceName);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      failures.push({ index: k, name: b.name, error: e as StructureError, syntax: false });
+      continue;
+    }
     atoms += s.numbers.length;
     if (atoms > VALIDATION.maxAtomsPerFile) throw inputError('too_many_atoms', ctx, `more than ${VALIDATION.maxAtomsPerFile} atoms in the file's data blocks together`);
-    out.push(s);
+    structures.push({ index: k, structure: s });
   }
-  if (out.length === 0) throw inputError('no_cell', ctx, `no data block has a cell or atom sites (${blocks.length} block(s))`);
-  return out;
+  if (index === 0) throw inputError('no_cell', ctx, `no data block has a cell or atom sites (${parsed.length} block(s))`);
+  return { structures, failures };
+}
+
+/**
+ * Read every structure (one per data block with a cell or atom sites) from CIF text. Any bad
+ * block fails the whole text (a syntax error first; see readCifDetailed to keep the good blocks).
+ */
+export function readCif(text: string, sourceName?: string): Structure[] {
+  const r = readBlocks(text, sourceName);
+  const bad = r.failures.find((f) => f.syntax) ?? r.failures[0];
+  if (bad) throw bad.error;
+  return r.structures.map((x) => x.structure);
 }
 
 // ---------------------------------------------------------------- writer

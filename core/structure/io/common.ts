@@ -74,19 +74,31 @@ export function clip(s: string, n = 40): string {
 }
 
 /**
+ * The IUPAC names of elements 113-118 (2016), which the element table (phonopy's) still spells
+ * with systematic names (Uut … Uuo): Og is element 118, a real element. Whether a structure with
+ * it can be computed is the model's decision (validation), not the reader's.
+ */
+const IUPAC_2016: Readonly<Record<string, number>> = { Nh: 113, Fl: 114, Mc: 115, Lv: 116, Ts: 117, Og: 118 };
+
+function iupacNumber(symbol: string): number | undefined {
+  if (symbol.length !== 2) return undefined;
+  return IUPAC_2016[symbol[0]!.toUpperCase() + symbol[1]!.toLowerCase()];
+}
+
+/**
  * Atomic number of an element symbol as written in a structure file. `loose` allows
  * decorations after the symbol (charges 'Fe2+', labels 'Fe1', POTCAR suffixes 'Fe_pv'):
  * the leading letters are tried as a two-letter, then a one-letter symbol.
  */
 export function elementNumber(raw: string, ctx: SourceContext, loose: boolean): number {
   const s = raw.trim();
-  const exact = atomicNumber(s);
+  const exact = atomicNumber(s) ?? iupacNumber(s);
   if (exact !== undefined && /^[A-Za-z]{1,3}$/.test(s)) return exact;
   if (loose) {
     const m = /^([A-Za-z]+)/.exec(s);
     if (m) {
       const letters = m[1]!;
-      const whole = letters.length <= 2 ? atomicNumber(letters) : undefined;
+      const whole = letters.length <= 2 ? (atomicNumber(letters) ?? iupacNumber(letters)) : undefined;
       if (whole !== undefined) return whole;
       if (letters.length >= 2) {
         const two = atomicNumber(letters.slice(0, 2));

@@ -6,7 +6,7 @@ import { SoftmodeInputError, StructureError, UsageError } from '../../errors.js'
 import { VALIDATION } from '../../../config/validation.js';
 import type { Structure } from '../structure.js';
 import { checkText, inputError } from './common.js';
-import { readCif, writeCif } from './cif.js';
+import { readCif, readCifDetailed, writeCif } from './cif.js';
 import { readPoscar, writePoscar } from './poscar.js';
 import { readExtxyz, writeExtxyz } from './extxyz.js';
 import { readPymatgenJson } from './pymatgen.js';
@@ -14,7 +14,7 @@ import { readPymatgenJson } from './pymatgen.js';
 export type StructureFormat = 'cif' | 'poscar' | 'extxyz' | 'pymatgen-json';
 export const STRUCTURE_FORMATS: readonly StructureFormat[] = ['cif', 'poscar', 'extxyz', 'pymatgen-json'];
 
-export { readCif, writeCif, readPoscar, writePoscar, readExtxyz, writeExtxyz, readPymatgenJson };
+export { readCif, readCifDetailed, writeCif, readPoscar, writePoscar, readExtxyz, writeExtxyz, readPymatgenJson };
 export { cellparToLattice, latticeToCellpar } from './cell.js';
 
 /**
@@ -62,6 +62,35 @@ export function readStructuresFromText(text: string, format: StructureFormat, so
  * refused (`file_too_large`) before reading; binary content is `unparsable`.
  */
 export function readStructureFile(path: string, format?: StructureFormat): Structure[] {
+  const text = readStructureText(path);
+  return readStructuresFromText(text, format ?? detectFormat(path, text), path);
+}
+
+/** What one file holds: the structures that could be read and the parts that could not. */
+export interface StructureFileRead {
+  /** structures with their index in the file (a CIF: among its blocks holding a structure) */
+  structures: { index: number; structure: Structure }[];
+  /** parts of the file rejected on their own (a bad CIF data block among good ones) */
+  failures: { index: number; name: string; error: StructureError }[];
+}
+
+/**
+ * Read a file part by part: a CIF block by block (a bad block is a failure of its own, the
+ * good blocks are kept); the other formats as a whole. Problems of the whole file (unreadable,
+ * too large, binary, not the format) are thrown, as by readStructureFile.
+ */
+export function readStructureFileDetailed(path: string, format?: StructureFormat): StructureFileRead {
+  let text = readStructureText(path);
+  const fmt = format ?? detectFormat(path, text);
+  if (fmt === 'cif') {
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    return readCifDetailed(text, path);
+  }
+  return { structures: readStructuresFromText(text, fmt, path).map((structure, index) => ({ index, structure })), failures: [] };
+}
+
+/** The text of a structure file, size-guarded and checked to be text (StructureError otherwise). */
+export function readStructureText(path: string): string {
   const ctx = { source: path };
   let size: number;
   try {
@@ -97,5 +126,5 @@ export function readStructureFile(path: string, format?: StructureFormat): Struc
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   checkText(text, ctx);
-  return readStructuresFromText(text, format ?? detectFormat(path, text), path);
+  return text;
 }
