@@ -27,6 +27,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../config/relax.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
+import { supercellRuleOf } from '../pipeline/supercell.js';
 import { buildSettings, potentialFor, resolvedPotential, runOne, trajectoryPotentialFor } from '../pipeline/index.js';
 import type { SupercellRule } from '../core/phonon/index.js';
 import { repoRoot } from '../core/paths.js';
@@ -102,14 +103,6 @@ export function selectStructures(n: number, maxAtoms: number): { path: string; n
     .slice(0, n);
 }
 
-function supercellRule(spec: string): SupercellRule {
-  if (spec === 'phononbench') return { kind: 'phononbench' };
-  if (spec === 'min-length') return { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
-  const v = spec.split(/\s+/).map(Number);
-  if (v.length === 3) return { kind: 'explicit', matrix: [[v[0]!, 0, 0], [0, v[1]!, 0], [0, 0, v[2]!]] };
-  throw new Error(`--supercell must be phononbench, min-length or "a b c"`);
-}
-
 interface SideResult {
   name: string;
   ok: boolean;
@@ -139,7 +132,7 @@ async function softmodeOne(path: string, a: Args, precision?: 'float32', traject
     const protocol = trajectoryPrecision ? withTrajectoryPrecision(named, trajectoryPrecision) : named;
     const spec = { model: a.model, threads: a.threads, ...(precision ? { precision } : {}) };
     const potential = await potentialFor(spec);
-    const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: supercellRule(a.supercell) });
+    const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: protocol, supercell: supercellRuleOf(a.supercell, 'phononbench') });
     // symprec of the original driver's validation (the reported space group only)
     settings.validate.symprec = 1e-5;
     const run = await runOne(s, settings, potential, { trajectoryPotential: await trajectoryPotentialFor(spec, potential, protocol) });

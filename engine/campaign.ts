@@ -14,7 +14,8 @@ import { STABILITY_PRESETS } from '../core/stability/index.js';
 import { PHONON_CONFIG } from '../config/phonon.js';
 import { knownPotentials } from '../core/potential/index.js';
 import { potentialFor, trajectoryPotentialFor } from '../pipeline/potentials.js';
-import { type CampaignSettings, buildSettings, resolvedPotential } from '../pipeline/settings.js';
+import { supercellRuleOf } from '../pipeline/supercell.js';
+import { type CampaignSettings, SettingsVersionError, buildSettings, checkedSettings, resolvedPotential } from '../pipeline/settings.js';
 import { type CampaignRow, Store, sha256Hex } from '../store/index.js';
 import { type CampaignInput, campaignWorkflowId } from '../workflows/definitions.js';
 import { codeVersion } from './code-version.js';
@@ -84,22 +85,6 @@ export async function openEnv(campaignDir: string, opts: { temporal: boolean; lo
   return env;
 }
 
-export function parseSupercell(v: string | undefined): SupercellRule {
-  if (v === undefined || v === 'min-length')
-    return { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
-  if (v === 'phononbench') return { kind: 'phononbench' };
-  const ml = /^min-length:(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(v);
-  if (ml) return { kind: 'min-length', minLength: Number(ml[1]), maxAtoms: ml[2] ? Number(ml[2]) : PHONON_CONFIG.maxSupercellAtoms };
-  const parts = v.split(/[,x]/).map(Number);
-  if (parts.length === 1 && Number.isInteger(parts[0]) && parts[0]! > 0) {
-    const n = parts[0]!;
-    return { kind: 'explicit', matrix: [[n, 0, 0], [0, n, 0], [0, 0, n]] };
-  }
-  if (parts.length === 3 && parts.every((x) => Number.isInteger(x) && x > 0))
-    return { kind: 'explicit', matrix: [[parts[0]!, 0, 0], [0, parts[1]!, 0], [0, 0, parts[2]!]] };
-  throw new UsageError(`--supercell: expected phononbench, min-length[:L[:maxAtoms]], N or a,b,c (got '${v}')`);
-}
-
 export function modelManifest(model: string): unknown {
   const p = join(repoRoot(), 'models', model, 'manifest.json');
   if (!existsSync(p)) return null;
@@ -131,7 +116,7 @@ export function defaultCampaignName(o: CampaignOptions): string {
     preset: o.preset,
     relax: o.relaxProtocol,
     ...(o.trajectoryPrecision ? { trajectoryPrecision: o.trajectoryPrecision } : {}),
-    supercell: o.supercell ?? 'min-length',
+    supercell: supercellRuleOf(o.supercell, o.preset),
     inputs: [...o.inputs].sort(),
   });
   return `c-${sha256Hex(key).slice(0, 12)}`;
@@ -146,7 +131,15 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
   const protocol = o.trajectoryPrecision ? withTrajectoryPrecision(named, o.trajectoryPrecision) : named;
   const name = o.name ?? defaultCampaignName(o);
   const existing = await store.getCampaign(name);
-  if (existing) return { campaign: existing, created: false };
+  if (existing) {
+    try {
+      checkedSettings(existing.config, name);
+    } catch (e) {
+      if (e instanceof SettingsVersionError) throw new UsageError(`${e.message} (softmode run … --name NEW, or another --campaign-dir)`);
+      throw e;
+    }
+    return { campaign: existing, created: false };
+  }
   let potential;
   try {
     const spec = { model: o.model, threads: 1 };
@@ -164,7 +157,7 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
     potential: resolvedPotential(potential),
     preset: o.preset,
     relaxProtocol: protocol,
-    supercell: parseSupercell(o.supercell),
+    supercell: supercellRuleOf(o.supercell, o.preset),
     policy: o.policy ?? defaultPolicy(),
     config,
   });

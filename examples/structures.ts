@@ -78,26 +78,49 @@ const fluorite = (name: string, a: number, M: string, X: string) =>
     [X, 0.75, 0.75, 0.75],
   ]);
 
-/** Lattice constants in Å. */
+/** What textbooks / experiment say about a crystal's dynamical stability at 0 K in the given structure. */
+export type ExpectedStability = 'stable' | 'unstable';
+
+interface Example {
+  build: () => Structure;
+  expected: ExpectedStability;
+}
+
+// Lattice constants in Å. `expected`: the harmonic (0 K) verdict for the given cubic structure.
+// All are the observed ground-state structures (stable), except the two cubic perovskites:
+// CaTiO3 is orthorhombic (Pnma, a⁻a⁻c⁺ octahedral tilts) below ~1500 K and SrTiO3 tetragonal
+// (I4/mcm, antiferrodistortive a⁰a⁰c⁻ rotation) below ~105 K, so their cubic Pm-3m cells have
+// imaginary octahedral-rotation modes at the R and M zone-boundary points (the tilt modes;
+// DFT: R₂₅ imaginary in both, and also M₃ and a polar Γ mode in CaTiO3).
+const EXAMPLES: readonly Example[] = [
+  { build: () => diamond('Si-diamond', 5.431, 'Si'), expected: 'stable' },
+  { build: () => diamond('C-diamond', 3.567, 'C'), expected: 'stable' },
+  { build: () => diamond('Ge-diamond', 5.658, 'Ge'), expected: 'stable' },
+  { build: () => diamond('GaAs-zincblende', 5.653, 'Ga', 'As'), expected: 'stable' },
+  { build: () => rocksalt('NaCl-rocksalt', 5.64, 'Na', 'Cl'), expected: 'stable' },
+  { build: () => rocksalt('MgO-rocksalt', 4.212, 'Mg', 'O'), expected: 'stable' },
+  { build: () => rocksalt('KCl-rocksalt', 6.293, 'K', 'Cl'), expected: 'stable' },
+  { build: () => rocksalt('LiF-rocksalt', 4.027, 'Li', 'F'), expected: 'stable' },
+  { build: () => perovskite('CaTiO3-cubic', 3.895, 'Ca', 'Ti', 'O'), expected: 'unstable' },
+  { build: () => perovskite('SrTiO3-cubic', 3.905, 'Sr', 'Ti', 'O'), expected: 'unstable' },
+  { build: () => cesiumChloride('CsCl-B2', 4.123, 'Cs', 'Cl'), expected: 'stable' },
+  { build: () => fluorite('CaF2-fluorite', 5.463, 'Ca', 'F'), expected: 'stable' },
+  { build: () => fcc('Al-fcc', 4.05, 'Al'), expected: 'stable' },
+  { build: () => fcc('Cu-fcc', 3.615, 'Cu'), expected: 'stable' },
+  { build: () => bcc('W-bcc', 3.165, 'W'), expected: 'stable' },
+  { build: () => bcc('Mo-bcc', 3.147, 'Mo'), expected: 'stable' },
+];
+
+/** The example crystals (primitive cells; lattice constants in Å). */
 export function exampleStructures(): Structure[] {
-  return [
-    diamond('Si-diamond', 5.431, 'Si'),
-    diamond('C-diamond', 3.567, 'C'),
-    diamond('Ge-diamond', 5.658, 'Ge'),
-    diamond('GaAs-zincblende', 5.653, 'Ga', 'As'),
-    rocksalt('NaCl-rocksalt', 5.64, 'Na', 'Cl'),
-    rocksalt('MgO-rocksalt', 4.212, 'Mg', 'O'),
-    rocksalt('KCl-rocksalt', 6.293, 'K', 'Cl'),
-    rocksalt('LiF-rocksalt', 4.027, 'Li', 'F'),
-    perovskite('CaTiO3-cubic', 3.895, 'Ca', 'Ti', 'O'),
-    perovskite('SrTiO3-cubic', 3.905, 'Sr', 'Ti', 'O'),
-    cesiumChloride('CsCl-B2', 4.123, 'Cs', 'Cl'),
-    fluorite('CaF2-fluorite', 5.463, 'Ca', 'F'),
-    fcc('Al-fcc', 4.05, 'Al'),
-    fcc('Cu-fcc', 3.615, 'Cu'),
-    bcc('W-bcc', 3.165, 'W'),
-    bcc('Mo-bcc', 3.147, 'Mo'),
-  ];
+  return EXAMPLES.map((e) => e.build());
+}
+
+/** Textbook / experimental 0 K verdict per example name (the `name` of `exampleStructures()`). */
+export function exampleExpectations(): Record<string, ExpectedStability> {
+  const out: Record<string, ExpectedStability> = {};
+  for (const e of EXAMPLES) out[e.build().name!] = e.expected;
+  return out;
 }
 
 /** Write the examples as POSCAR files into `dir`; returns the paths. */

@@ -14,6 +14,7 @@ import {
   type StabilityPreset,
   type SupercellRule,
 } from '../../core/phonon/index.js';
+import { SUPERCELL_SPEC_HELP, supercellRuleOf } from '../../pipeline/supercell.js';
 import { buildSettings, disposePotentials, displaceStep, forcesStep, fromJson, potentialFor, resolvedPotential, relaxStep, toJson, trajectoryPotentialFor } from '../../pipeline/index.js';
 import { RELAX_PROTOCOLS, withTrajectoryPrecision } from '../../config/relax.js';
 import {
@@ -43,7 +44,7 @@ const SPEC = {
     metavar: 'P',
     help: "with --model: float32 | float64, the model's precision along the\nrelaxation trajectory (default: the protocol's, float32 for\nphononbench); acceptance test, energy and all phonon forces are float64",
   },
-  supercell: { kind: 'enum', values: ['phononbench', 'min-length'], default: 'phononbench', metavar: 'RULE', help: 'with --model and no --dim: phononbench (2×2×2 of the input, default) or\nmin-length (every vector ≥ 20 Å, capped in atoms)' },
+  supercell: { kind: 'string', default: 'preset', metavar: 'RULE', help: `with --model and no --dim: ${SUPERCELL_SPEC_HELP}` },
   dim: { kind: 'matrix', counts: [1, 3, 9], integer: true, metavar: '"2 2 2"', help: "supercell matrix (1, 3 or 9 integers, phonopy's DIM; negative entries allowed)" },
   pa: { kind: 'matrix', counts: [3, 9], metavar: '"0 1/2 1/2 ..."', help: "primitive matrix (9 numbers/fractions, phonopy's PRIMITIVE_AXES; may start with '-')" },
   conf: { kind: 'string', metavar: 'FILE', help: 'phonopy.conf with DIM / PRIMITIVE_AXIS (default: phonopy.conf beside\n--forces, when present and --dim is not given)' },
@@ -104,7 +105,7 @@ interface ModelForces {
 async function forcesFromModel(
   input: Structure,
   model: string,
-  o: { relax: string; trajectoryPrecision?: 'float32' | 'float64'; matrix?: readonly (readonly number[])[]; supercellRule: string; threads: number; log: (line: string) => void },
+  o: { relax: string; trajectoryPrecision?: 'float32' | 'float64'; matrix?: readonly (readonly number[])[]; supercellRule: string; preset: string; threads: number; log: (line: string) => void },
 ): Promise<ModelForces> {
   const spec = { model, threads: o.threads };
   try {
@@ -122,12 +123,8 @@ async function forcesFromModel(
       if (!r.usable) o.log('warning: phonons of an unconverged relaxation (PhononBench counts it as unstable)');
       unitcell = r.structure;
     }
-    let rule: SupercellRule;
-    if (o.matrix) rule = { kind: 'explicit', matrix: o.matrix };
-    else if (o.supercellRule === 'phononbench') rule = { kind: 'phononbench' };
-    else if (o.supercellRule === 'min-length') rule = { kind: 'min-length', minLength: PHONON_CONFIG.minSupercellLength, maxAtoms: PHONON_CONFIG.maxSupercellAtoms };
-    else throw new UsageError(`--supercell must be phononbench or min-length (got '${o.supercellRule}')`);
-    const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: rule });
+    const rule: SupercellRule = o.matrix ? { kind: 'explicit', matrix: o.matrix } : supercellRuleOf(o.supercellRule, o.preset);
+    const settings = buildSettings({ potential: resolvedPotential(potential), preset: o.preset, relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: rule });
     const disp = displaceStep(unitcell, settings.displace);
     const f = await forcesStep(disp.supercell, disp.displacements, potential);
     o.log(`forces: ${disp.displacements.length} displaced supercells of ${disp.supercell.numbers.length} atoms (${potential.identity.model})`);
@@ -176,6 +173,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(v['trajectory-precision'] ? { trajectoryPrecision: v['trajectory-precision'] } : {}),
         ...(v.dim ? { matrix: v.dim } : {}),
         supercellRule: v.supercell,
+        preset,
         threads: threadsOption(v.threads),
         log: (line) => {
           if (!v.json) console.log(line);
