@@ -32,6 +32,7 @@
 // measured). A moment that does not recover keeps its campaign directory
 // (.campaigns/drill/<kind>-<n>) and records `softmode status`, the command's log tail and the
 // service logs' tails.
+import { mulberry32 } from '../core/math/random.js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -76,17 +77,8 @@ const CAMPAIGN = 'drill';
 
 // ------------------------------------------------------------------ small utilities
 
-/** mulberry32: a small seeded PRNG (the schedule is reproducible from --seed). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the seeded PRNG of core/math (the schedule is reproducible from --seed) */
+const rng = mulberry32;
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const now = () => Date.now();

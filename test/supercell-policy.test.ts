@@ -172,6 +172,25 @@ describe('min-image supercell rule', () => {
     expect(r.minImageDistance).toBeCloseTo(7.8, 9);
   });
 
+  it('symmetric option: a supercell keeping the lattice point group when it costs ≤ the factor in atoms', () => {
+    const kcl = makeStructure({ lattice: fcc(6.293), frac: [[0, 0, 0], [0.5, 0.5, 0.5]], numbers: [19, 17] });
+    const fewest = chooseSupercell(kcl, { kind: 'min-image', minImageDistance: 15, maxAtoms: 500 });
+    expect(fewest.natoms).toBe(96); // a low-symmetry 48-cell shape
+    const sym = chooseSupercell(kcl, { kind: 'min-image', minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5 });
+    expect(sym.matrix).toEqual([[4, 0, 0], [0, 4, 0], [0, 0, 4]]);
+    expect(sym.natoms).toBe(128);
+    expect(sym.note).toMatch(/symmetric/);
+    expect(sym.minImageDistance).toBeGreaterThanOrEqual(15);
+    // too expensive at factor 1.2: the fewest-atoms supercell stays
+    expect(chooseSupercell(kcl, { kind: 'min-image', minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.2 }).natoms).toBe(96);
+    // keepSymmetry alone: the smallest supercell keeping the cubic point group (4×4×4, 64 cells);
+    // with no cap search, null when none fits
+    const r = minImageSupercell(kcl, 15, 500, undefined, { keepSymmetry: true });
+    expect(Math.round(det3(r.matrix))).toBe(64);
+    const noCap = minImageSupercell(kcl, 15, 100, undefined, { keepSymmetry: true, noCap: true });
+    expect(noCap).toBeNull();
+  });
+
   it('caps at maxAtoms with the largest image distance the cap allows, and says so', () => {
     const r = chooseSupercell(nacl, { kind: 'min-image', minImageDistance: 15, maxAtoms: 100 });
     expect(r.natoms).toBeLessThanOrEqual(100);

@@ -150,11 +150,13 @@ export type SupercellRule =
       minImageDistance: number;
       maxAtoms: number;
       /**
-       * only supercells whose lattice keeps every point-group operation of the cell's lattice
-       * (e.g. k×k×k of an fcc primitive cell, never a lower-symmetry shape): more atoms for small
-       * cubic cells, no anisotropic truncation of the force constants (see config/phonon.ts)
+       * ≥ 1: take instead the smallest supercell (image distance ≥ minImageDistance) whose lattice
+       * keeps every point-group operation of the cell's lattice (e.g. k×k×k of an fcc primitive
+       * cell rather than a lower-symmetry shape), when it needs at most this factor more atoms
+       * than the fewest-atoms one (and ≤ maxAtoms). Avoids the anisotropic truncation of the force
+       * constants of low-symmetry supercells of small high-symmetry cells (config/phonon.ts).
        */
-      keepSymmetry?: boolean;
+      symmetricAtomFactor?: number;
     };
 
 export interface SupercellChoice {
@@ -568,23 +570,33 @@ function searchMinImage(lat: ReducedLattice, L: number, maxDet: number, stats: M
  * basis of the chosen supercell lattice is diagonal on the input cell when the lattice has a
  * diagonal basis, else its Niggli-reduced basis; det > 0 either way.
  * With more than maxAtoms atoms needed: the supercell of at most maxAtoms atoms with the largest
- * image distance (then the fewest atoms, then ties as above), and a note.
+ * image distance (then the fewest atoms, then ties as above), and a note — or null with
+ * `noCap`. `keepSymmetry`: only supercell lattices that keep the lattice's whole point group
+ * (slower: up to ~0.7 s for a 1–2-atom cubic cell, whose search runs up to k³ cells).
  */
+export interface MinImageResult {
+  matrix: IntMat3;
+  minImageDistance: number;
+  note?: string;
+}
+export function minImageSupercell(s: Structure, minImageDistance: number, maxAtoms: number, stats?: MinImageSearchStats, options?: { keepSymmetry?: boolean; noCap?: false }): MinImageResult;
+export function minImageSupercell(s: Structure, minImageDistance: number, maxAtoms: number, stats: MinImageSearchStats | undefined, options: { keepSymmetry?: boolean; noCap: true }): MinImageResult | null;
 export function minImageSupercell(
   s: Structure,
   minImageDistance: number,
   maxAtoms: number,
   stats: MinImageSearchStats = { rounds: 0, pairs: 0, triples: 0 },
-  keepSymmetry = false,
-): { matrix: IntMat3; minImageDistance: number; note?: string } {
+  options: { keepSymmetry?: boolean; noCap?: boolean } = {},
+): MinImageResult | null {
   const n = s.numbers.length;
   if (!(minImageDistance > 0) || !Number.isFinite(minImageDistance) || !(maxAtoms >= n))
     throw new UsageError(`min-image rule needs minImageDistance > 0 and maxAtoms ≥ ${n}`);
-  const lat = reducedLattice(copy3(s.lattice), keepSymmetry);
+  const lat = reducedLattice(copy3(s.lattice), options.keepSymmetry === true);
   const maxDet = Math.floor(maxAtoms / n);
   const toMatrix = (c: MinImageCandidate): IntMat3 => transpose3(diagonalBasisIfAny(c.rows, c.det)).map((r) => r.map((x) => x || 0)) as IntMat3;
   const direct = searchMinImage(lat, minImageDistance, maxDet, stats);
   if (direct) return { matrix: toMatrix(direct), minImageDistance: direct.minImage };
+  if (options.noCap) return null;
   // capped: the largest image distance reachable with index ≤ maxDet. Feasibility is monotone in
   // the distance, and the best distance is the length of a lattice vector shorter than the target.
   const lengths = lengthsBelow(lat.R, minImageDistance);
@@ -619,7 +631,14 @@ export function chooseSupercell(s: Structure, rule: SupercellRule): SupercellCho
   if (rule.kind === 'explicit') return finish(toSupercellMatrix(rule.matrix));
   if (rule.kind === 'phononbench') return finish(toSupercellMatrix(2));
   if (rule.kind === 'min-image') {
-    const r = minImageSupercell(s, rule.minImageDistance, rule.maxAtoms, undefined, rule.keepSymmetry === true);
+    const r = minImageSupercell(s, rule.minImageDistance, rule.maxAtoms);
+    const f = rule.symmetricAtomFactor;
+    if (f !== undefined && f >= 1 && !r.note) {
+      const fewest = Math.round(Math.abs(det3(r.matrix)));
+      const cap = Math.min(rule.maxAtoms, Math.floor(f * fewest * n + 1e-9));
+      const sym = cap > fewest * n ? minImageSupercell(s, rule.minImageDistance, cap, undefined, { keepSymmetry: true, noCap: true }) : null;
+      if (sym && Math.round(Math.abs(det3(sym.matrix))) > fewest) return finish(sym.matrix, `symmetric supercell: ${Math.round(Math.abs(det3(sym.matrix))) * n} atoms instead of ${fewest * n}`, sym.minImageDistance);
+    }
     return finish(r.matrix, r.note, r.minImageDistance);
   }
   if (!(rule.minLength > 0) || !(rule.maxAtoms >= n))
