@@ -50,6 +50,10 @@ export async function run(argv: string[]): Promise<number> {
     '--preset', v.preset,
     '--campaign-dir', dir,
     '--name', name,
+    // one structure's forces at a time: at the 15 Å policy the dense small cells (C-diamond 432
+    // atoms, ~330k bond-graph triplets, ~16 GB of activations) must not run side by side on a
+    // 24 GB machine
+    '--inference-slots', '1',
   ]);
   if (code === 0 || code === 1) await printTable(dir, name, model, v.preset);
   return code;
