@@ -155,16 +155,33 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
   }
 
   /** Keep the activity alive while `work` runs in a compute thread. */
-  async function withHeartbeat<T>(work: (signal: AbortSignal | undefined) => Promise<T>, details: () => unknown = () => undefined): Promise<T> {
+  /**
+   * Keep the activity alive while `work` runs in a compute thread. The heartbeat also counts how
+   * often this computation was started: a worker that dies in it (out of memory, a native crash)
+   * throws nothing, and Temporal would retry it without end, so after `faultAttempts` starts
+   * that never finished the step fails for good (WorkerCrashLoop), naming the likely cause.
+   */
+  async function withHeartbeat<T>(work: (signal: AbortSignal | undefined, beat: (details: Record<string, unknown>) => void) => Promise<T>, details: () => Record<string, unknown> | undefined = () => undefined): Promise<T> {
     let ctx: Context | undefined;
     try {
       ctx = Context.current();
     } catch {
       ctx = undefined;
     }
-    const timer = ctx ? setInterval(() => ctx!.heartbeat(details()), 1000) : undefined;
+    const prev = Number((ctx?.info.heartbeatDetails as { computeStarts?: unknown } | undefined)?.computeStarts ?? 0) || 0;
+    const limit = defaultPolicy().retry.faultAttempts;
+    if (ctx && prev >= limit)
+      throw ApplicationFailure.create({
+        message: `this computation was started ${prev} times and never finished: the worker died in it each time (out of memory? see the worker's log)`,
+        type: 'WorkerCrashLoop',
+        nonRetryable: true,
+      });
+    const starts = prev + 1;
+    const beat = (d: Record<string, unknown> = {}): void => ctx?.heartbeat({ ...d, computeStarts: starts });
+    beat(details() ?? {});
+    const timer = ctx ? setInterval(() => beat(details() ?? {}), 1000) : undefined;
     try {
-      return await work(ctx?.cancellationSignal);
+      return await work(ctx?.cancellationSignal, beat);
     } finally {
       if (timer) clearInterval(timer);
     }
@@ -388,14 +405,14 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
         if (resumed) await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: 'relax', activityAttempt: attemptNo(), outcome: 'resumed', host });
         let latest: unknown = resumeFrom;
         const out = await withHeartbeat(
-          (signal) =>
+          (signal, beat) =>
             compute<RelaxOut>(
               { kind: 'relax', structure, potential: potentialSpec(s), protocol: s.relax.protocol, resumeFrom, checkpointEvery: s.relaxCheckpointEvery },
               {
                 signal,
                 onCheckpoint: (state) => {
                   latest = state;
-                  actx.heartbeat({ checkpoint: state });
+                  beat({ checkpoint: state });
                 },
               },
             ),

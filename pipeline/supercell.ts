@@ -21,7 +21,13 @@ export function supercellRuleOf(spec: string | undefined, preset: string): Super
   const policy = presetSupercellRule('full-bz');
   const cap = policy.kind === 'min-image' ? policy.maxAtoms : PHONON_CONFIG.maxSupercellAtoms;
   const mi = /^min-image(?::(\d+(?:\.\d+)?)(?::(\d+))?)?$/.exec(spec);
-  if (mi) return { kind: 'min-image', minImageDistance: mi[1] ? Number(mi[1]) : policy.kind === 'min-image' ? policy.minImageDistance : PHONON_CONFIG.minSupercellLength, maxAtoms: mi[2] ? Number(mi[2]) : cap };
+  if (mi)
+    return {
+      kind: 'min-image',
+      minImageDistance: mi[1] ? Number(mi[1]) : policy.kind === 'min-image' ? policy.minImageDistance : PHONON_CONFIG.minSupercellLength,
+      maxAtoms: mi[2] ? Number(mi[2]) : cap,
+      ...(policy.kind === 'min-image' && policy.symmetricAtomFactor !== undefined ? { symmetricAtomFactor: policy.symmetricAtomFactor } : {}),
+    };
   const ml = /^min-length(?::(\d+(?:\.\d+)?)(?::(\d+))?)?$/.exec(spec);
   if (ml) return { kind: 'min-length', minLength: ml[1] ? Number(ml[1]) : PHONON_CONFIG.minSupercellLength, maxAtoms: ml[2] ? Number(ml[2]) : PHONON_CONFIG.maxSupercellAtoms };
   const parts = spec.trim().split(/[\s,x]+/).map(Number);
