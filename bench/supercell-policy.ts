@@ -38,7 +38,7 @@ import { STABILITY_PRESETS } from '../core/stability/index.js';
 import { readPoscar } from '../core/structure/io/index.js';
 import { reducedFormula } from '../core/structure/hash.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
-import { chooseSupercell, type SupercellChoice, type SupercellRule } from '../core/structure/supercell.js';
+import { bondTripletsPerCell, chooseSupercell, type SupercellChoice, type SupercellRule } from '../core/structure/supercell.js';
 import { neighbourList } from '../core/neighbours/index.js';
 import { exampleExpectations, exampleStructures } from '../examples/structures.js';
 import { buildSettings, disposePotentials, potentialFor, relaxStep, resolvedPotential, runOne, toJson, fromJson, trajectoryPotentialFor, type StructureJson } from '../pipeline/index.js';
@@ -231,13 +231,8 @@ async function runUnit(cell: StructureJson, matrix: readonly (readonly number[])
 // --max-triplets (its image distance is then below the reference distance: recorded); a
 // candidate over the limit is skipped rather than risk the OOM killer on a shared machine.
 
-/** Σ_i b_i(b_i − 1) over the cell (b_i: neighbours within the model's bond-graph cutoff): triplets per cell. */
-function tripletsPerCell(s: Structure, bondCutoff: number): number {
-  const nl = neighbourList(s, bondCutoff);
-  const b = new Array<number>(s.numbers.length).fill(0);
-  for (let k = 0; k < nl.centers.length; k++) b[nl.centers[k]!]!++;
-  return b.reduce((acc, x) => acc + x * (x - 1), 0);
-}
+/** triplets per cell within the model's bond-graph cutoff (core's geometric count) */
+const tripletsPerCell = bondTripletsPerCell;
 
 function bondCutoffOf(model: string): number {
   try {
@@ -259,6 +254,9 @@ function ruleSpecs(a: Args): RuleSpec[] {
   return [
     { name: 'phononbench-2x2x2', rule: { kind: 'phononbench' } },
     ...a.candidates.map((L) => ({ name: `min-image-${L}`, rule: { kind: 'min-image', minImageDistance: L, maxAtoms: a.maxAtoms } as SupercellRule })),
+    // the default preset's policy exactly as campaigns apply it (symmetric factor, triplet budget)
+    { name: 'policy-full-bz', rule: { ...SUPERCELL_POLICY['full-bz'] } },
+    // last: the reference (its atom cap is lowered per material to stay under --max-triplets)
     { name: `reference-${a.reference}`, rule: { kind: 'min-image', minImageDistance: a.reference, maxAtoms: a.referenceMaxAtoms } },
   ];
 }

@@ -99,15 +99,21 @@ export const STABILITY_RULES = Object.freeze({
  *   modes near Γ (relaxed KCl 96 atoms −0.16 THz, LiF 288 atoms −0.06 THz: amplitude-independent;
  *   both stable in the symmetric 128 / 432-atom supercells and at 18–21 Å). Over the 187 cells
  *   it takes the symmetric supercell for 75, +10 % atoms in total (often fewer displacements).
- * - 500 atoms: above the 15 Å need of all but 2 of those 187 cells (C-diamond needs 432
- *   atoms but ~330k triplets: 3rd neighbours at 2.95 Å are inside CHGNet's 3 Å bond graph).
+ * - 500 atoms: above the 15 Å need of all but 2 of those 187 cells.
+ * - maxBondTriplets 150 000 within 3 Å (CHGNet's bond-graph cutoff; supercell-2): the model's
+ *   memory follows the three-body terms, not the atoms. Measured peak RSS of one CHGNet float64
+ *   evaluation of C-diamond (28 neighbours within 3 Å: 756 triplets per atom):
+ *   128 atoms 4.3 GB, 250 atoms 8.4 GB, 432 atoms (its 15 Å supercell, ~330k triplets) 14.1 GB,
+ *   against 0.37 GB for Si at 128 atoms (12 triplets per atom). 150k triplets ≈ 7.5 GB per
+ *   supercell; LiF's 432-atom symmetric supercell (~130k) still fits; C-diamond is capped to
+ *   the largest image distance with ≤ 198 atoms (noted in the supercell choice).
  */
 export const SUPERCELL_POLICY = Object.freeze({
-  version: 'supercell-1',
+  version: 'supercell-2',
   phononbench: Object.freeze({ kind: 'phononbench' as const }),
-  loew: Object.freeze({ kind: 'min-image' as const, minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5 }),
-  mattersim: Object.freeze({ kind: 'min-image' as const, minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5 }),
-  'full-bz': Object.freeze({ kind: 'min-image' as const, minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5 }),
+  loew: Object.freeze({ kind: 'min-image' as const, minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5, maxBondTriplets: 150_000, bondCutoff: 3 }),
+  mattersim: Object.freeze({ kind: 'min-image' as const, minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5, maxBondTriplets: 150_000, bondCutoff: 3 }),
+  'full-bz': Object.freeze({ kind: 'min-image' as const, minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5, maxBondTriplets: 150_000, bondCutoff: 3 }),
 } as const);
 
 /** The supercell rule of a stability preset (SUPERCELL_POLICY). */

@@ -27,6 +27,8 @@ export function supercellRuleOf(spec: string | undefined, preset: string): Super
       minImageDistance: mi[1] ? Number(mi[1]) : policy.kind === 'min-image' ? policy.minImageDistance : PHONON_CONFIG.minSupercellLength,
       maxAtoms: mi[2] ? Number(mi[2]) : cap,
       ...(policy.kind === 'min-image' && policy.symmetricAtomFactor !== undefined ? { symmetricAtomFactor: policy.symmetricAtomFactor } : {}),
+      // the memory guard stays whatever distance is asked for
+      ...(policy.kind === 'min-image' && policy.maxBondTriplets !== undefined ? { maxBondTriplets: policy.maxBondTriplets, bondCutoff: policy.bondCutoff! } : {}),
     };
   const ml = /^min-length(?::(\d+(?:\.\d+)?)(?::(\d+))?)?$/.exec(spec);
   if (ml) return { kind: 'min-length', minLength: ml[1] ? Number(ml[1]) : PHONON_CONFIG.minSupercellLength, maxAtoms: ml[2] ? Number(ml[2]) : PHONON_CONFIG.maxSupercellAtoms };

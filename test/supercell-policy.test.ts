@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { STABILITY_RULES, SUPERCELL_POLICY } from '../config/phonon.js';
 import { det3, inv3, matmul3 } from '../core/math/linalg.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
-import { chooseSupercell, makeSupercell, minImageSupercell, shortestLatticeVector, supercellLattice, type SupercellRule } from '../core/structure/supercell.js';
+import { bondTripletsPerCell, chooseSupercell, makeSupercell, minImageSupercell, shortestLatticeVector, supercellLattice, type SupercellRule } from '../core/structure/supercell.js';
+import { supercellRuleOf } from '../pipeline/supercell.js';
 
 type M3 = readonly (readonly number[])[];
 
@@ -189,6 +190,31 @@ describe('min-image supercell rule', () => {
     expect(Math.round(det3(r.matrix))).toBe(64);
     const noCap = minImageSupercell(kcl, 15, 100, undefined, { keepSymmetry: true, noCap: true });
     expect(noCap).toBeNull();
+  });
+
+  it('bond-triplet budget: dense cells get the largest image distance their triplets allow; sparse ones are untouched', () => {
+    // C-diamond: 4 + 12 + 12 neighbours within 3 Å (the third shell at a·√11/4 = 2.957 Å)
+    const diamond = makeStructure({ lattice: fcc(3.567), frac: [[0, 0, 0], [0.25, 0.25, 0.25]], numbers: [6, 6] });
+    expect(bondTripletsPerCell(diamond, 3)).toBe(2 * 28 * 27);
+    const plain = chooseSupercell(diamond, { kind: 'min-image', minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5 });
+    expect(plain.natoms).toBe(432);
+    const policy = { ...SUPERCELL_POLICY['full-bz'] };
+    const capped = chooseSupercell(diamond, policy);
+    // ⌊150000 / 1512⌋ = 99 cells → ≤ 198 atoms
+    expect(capped.natoms).toBeLessThanOrEqual(2 * Math.floor(policy.maxBondTriplets / 1512));
+    expect(capped.natoms * 756).toBeLessThanOrEqual(policy.maxBondTriplets);
+    expect(capped.note).toMatch(/bond-triplet budget 150000: 1512 triplets per cell/);
+    expect(capped.minImageDistance).toBeLessThan(15);
+    expect(capped.minImageDistance).toBeGreaterThan(10);
+    // Si (4 neighbours within 3 Å): the budget does not bind; same as without it
+    const si = makeStructure({ lattice: fcc(5.431), frac: [[0, 0, 0], [0.25, 0.25, 0.25]], numbers: [14, 14] });
+    const siPolicy = chooseSupercell(si, policy);
+    const siPlain = chooseSupercell(si, { kind: 'min-image', minImageDistance: 15, maxAtoms: 500, symmetricAtomFactor: 1.5 });
+    expect(siPolicy.matrix).toEqual(siPlain.matrix);
+    expect(siPolicy.note ?? '').not.toMatch(/budget/);
+    // --supercell min-image:L keeps the memory guard
+    expect(supercellRuleOf('min-image:18', 'full-bz')).toMatchObject({ minImageDistance: 18, maxBondTriplets: policy.maxBondTriplets, bondCutoff: 3 });
+    expect(() => chooseSupercell(diamond, { kind: 'min-image', minImageDistance: 15, maxAtoms: 500, maxBondTriplets: 1000 })).toThrow(/bondCutoff/);
   });
 
   it('caps at maxAtoms with the largest image distance the cap allows, and says so', () => {

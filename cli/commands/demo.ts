@@ -3,6 +3,7 @@
 // shipped, otherwise the classical pair potential (said loudly: its labels mean nothing).
 import { join } from 'node:path';
 import { exampleExpectations, exampleStructures, writeExamples } from '../../examples/structures.js';
+import { SUPERCELL_POLICY } from '../../config/phonon.js';
 import { SETTINGS_VERSION } from '../../pipeline/settings.js';
 import { potentialFor } from '../../pipeline/potentials.js';
 import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
@@ -13,9 +14,7 @@ export const summary = 'run a real campaign over built-in example crystals (Si, 
 
 const SPEC = {
   model: { kind: 'string', metavar: 'NAME', help: 'potential (default chgnet-0.3.0 when shipped, else lennard-jones)' },
-  // 12 Å, not the campaign policy's 15 Å: C-diamond's 432-atom supercell at 15 Å needs more than
-  // the 24 GB of a small machine in CHGNet's bond graph (~330k triplets); at 12 Å it has 250 atoms
-  supercell: { kind: 'string', default: 'min-image:12', metavar: 'RULE', help: 'supercell rule, as for softmode run (default min-image:12, see the source)' },
+  supercell: { kind: 'string', default: 'preset', metavar: 'RULE', help: "supercell rule, as for softmode run (default: the preset's policy)" },
   preset: { kind: 'string', default: 'full-bz', metavar: 'NAME', help: 'stability preset, as for softmode run (default full-bz)' },
   'campaign-dir': { kind: 'string', default: '.campaigns/demo', metavar: 'DIR', help: 'services + state (default .campaigns/demo)' },
 } as const satisfies OptionsSpec;
@@ -40,8 +39,9 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`demo: CHGNet is not available in this build (${(e as Error).message}); using the classical Lennard-Jones test potential — its labels are NOT physical.`);
     }
   }
-  // the settings layout is part of the name: a demo directory from older code gets a new campaign
-  const name = `demo-${model}-${v.preset}-s${SETTINGS_VERSION}`;
+  // the settings layout and supercell policy are part of the name: a demo directory from older
+  // code gets a new campaign
+  const name = `demo-${model}-${v.preset}-s${SETTINGS_VERSION}-${SUPERCELL_POLICY.version}${v.supercell === 'preset' ? '' : `-${v.supercell.replace(/[^A-Za-z0-9.]+/g, '_')}`}`;
   const structures = exampleStructures();
   const files = writeExamples(join(dir, 'examples'), structures);
   console.log(`demo: ${structures.length} example crystals written to ${join(dir, 'examples')} (${structures.map((s) => s.name).join(', ')})`);
@@ -52,9 +52,9 @@ export async function run(argv: string[]): Promise<number> {
     '--preset', v.preset,
     '--campaign-dir', dir,
     '--name', name,
-    // one structure's forces at a time: at the 15 Å policy the dense small cells (C-diamond 432
-    // atoms, ~330k bond-graph triplets, ~16 GB of activations) must not run side by side on a
-    // 24 GB machine
+    // one structure's forces at a time: the policy lets one supercell use ~7.5 GB of CHGNet
+    // activations (150k bond triplets, config/phonon.ts); two of them side by side plus the
+    // arenas onnxruntime keeps would not fit a 24 GB machine
     '--inference-slots', '1',
   ]);
   if (code === 0 || code === 1) await printTable(dir, name, model, v.preset);

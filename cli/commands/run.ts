@@ -11,6 +11,7 @@ import type { CampaignSettings } from '../../pipeline/settings.js';
 import { type OptionsSpec, TRAJECTORY_PRECISIONS, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { awaitCampaignParents, campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
 import { collectStructureFiles, ingest } from '../../engine/ingest.js';
+import { SUPERCELL_SPEC_HELP } from '../../pipeline/supercell.js';
 import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
 import { WorkerSupervisor } from '../../engine/supervisor.js';
 
@@ -26,7 +27,7 @@ const SPEC = {
     metavar: 'P',
     help: "float32 | float64: the ML model's precision along the relaxation\ntrajectory (default: the protocol's, float32 for phononbench); the\nacceptance test, stored energies and phonon forces are float64",
   },
-  supercell: { kind: 'string', metavar: 'RULE', help: 'min-length[:L[:maxAtoms]] (default) | phononbench | N | a,b,c' },
+  supercell: { kind: 'string', metavar: 'RULE', help: SUPERCELL_SPEC_HELP },
   'campaign-dir': { kind: 'string', metavar: 'DIR', help: 'services + state (default .campaigns/default or $SOFTMODE_CAMPAIGN_DIR)' },
   name: { kind: 'string', metavar: 'NAME', help: 'campaign name (default: derived from inputs and settings)' },
   window: { kind: 'int', min: 0, help: `structure workflows in flight (≤ ${ENGINE_DEFAULTS.windowMax})` },

@@ -13,6 +13,7 @@
 // duplicates after wrapping) are dropped, keeping the first copy.
 import { SoftmodeInputError, UsageError } from '../errors.js';
 import { type Mat3, type Vec3, copy3, cross3, det3, dot3, identity3, inv3, matmul3, norm3, transpose3, vecmat3 } from '../math/linalg.js';
+import { neighbourList } from '../neighbours/index.js';
 import { minimumImageDistance } from './minimum-image.js';
 import { niggliReduce } from './niggli.js';
 import { type Structure, makeStructure } from './structure.js';
@@ -157,6 +158,17 @@ export type SupercellRule =
        * constants of low-symmetry supercells of small high-symmetry cells (config/phonon.ts).
        */
       symmetricAtomFactor?: number;
+      /**
+       * Memory budget: at most this many bond triplets (Σ_i b_i(b_i − 1), b_i = neighbours of
+       * atom i within `bondCutoff` Å) in the supercell. A graph potential's memory follows its
+       * three-body terms (CHGNet: ~50 kB per triplet in float64), and dense cells (diamond: 27
+       * neighbours within 3 Å) would need far more than their atom count suggests. The atom cap
+       * is lowered to n·⌊maxBondTriplets / triplets per cell⌋; geometric, so every model gets
+       * the same supercell.
+       */
+      maxBondTriplets?: number;
+      /** Å; required with maxBondTriplets */
+      bondCutoff?: number;
     };
 
 export interface SupercellChoice {
@@ -615,6 +627,14 @@ export function minImageSupercell(
   };
 }
 
+/** Σ_i b_i(b_i − 1) over the cell, b_i = neighbours of atom i within `cutoff` Å (periodic). */
+export function bondTripletsPerCell(s: Structure, cutoff: number): number {
+  const nl = neighbourList(s, cutoff);
+  const b = new Array<number>(s.numbers.length).fill(0);
+  for (let k = 0; k < nl.centers.length; k++) b[nl.centers[k]!]!++;
+  return b.reduce((acc, x) => acc + x * (x - 1), 0);
+}
+
 export function chooseSupercell(s: Structure, rule: SupercellRule): SupercellChoice {
   const n = s.numbers.length;
   const finish = (m: IntMat3, note?: string, minImage?: number): SupercellChoice => {
@@ -631,11 +651,24 @@ export function chooseSupercell(s: Structure, rule: SupercellRule): SupercellCho
   if (rule.kind === 'explicit') return finish(toSupercellMatrix(rule.matrix));
   if (rule.kind === 'phononbench') return finish(toSupercellMatrix(2));
   if (rule.kind === 'min-image') {
-    const r = minImageSupercell(s, rule.minImageDistance, rule.maxAtoms);
+    let maxAtoms = rule.maxAtoms;
+    let budgetNote = '';
+    if (rule.maxBondTriplets !== undefined) {
+      if (!(rule.maxBondTriplets > 0) || !(rule.bondCutoff !== undefined && rule.bondCutoff > 0))
+        throw new UsageError('min-image rule: maxBondTriplets needs a positive bondCutoff (Å)');
+      const perCell = bondTripletsPerCell(s, rule.bondCutoff);
+      const cells = perCell > 0 ? Math.max(1, Math.floor(rule.maxBondTriplets / perCell)) : Infinity;
+      if (n * cells < maxAtoms) {
+        maxAtoms = n * cells;
+        budgetNote = ` (bond-triplet budget ${rule.maxBondTriplets}: ${perCell} triplets per cell within ${rule.bondCutoff} Å → at most ${maxAtoms} atoms)`;
+      }
+    }
+    const r0 = minImageSupercell(s, rule.minImageDistance, maxAtoms);
+    const r = r0.note ? { ...r0, note: r0.note + budgetNote } : r0;
     const f = rule.symmetricAtomFactor;
     if (f !== undefined && f >= 1 && !r.note) {
       const fewest = Math.round(Math.abs(det3(r.matrix)));
-      const cap = Math.min(rule.maxAtoms, Math.floor(f * fewest * n + 1e-9));
+      const cap = Math.min(maxAtoms, Math.floor(f * fewest * n + 1e-9));
       const sym = cap > fewest * n ? minImageSupercell(s, rule.minImageDistance, cap, undefined, { keepSymmetry: true, noCap: true }) : null;
       if (sym && Math.round(Math.abs(det3(sym.matrix))) > fewest) return finish(sym.matrix, `symmetric supercell: ${Math.round(Math.abs(det3(sym.matrix))) * n} atoms instead of ${fewest * n}`, sym.minImageDistance);
     }
