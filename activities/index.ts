@@ -12,8 +12,9 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { TemporalFailure } from '@temporalio/common';
 import { defaultPolicy } from '../config/engine.js';
 import { WorkerMismatchError } from '../core/errors.js';
+import { wilson } from '../core/math/stats.js';
 import { type ItemStatus, Store, stepKey } from '../store/index.js';
-import type { InFlight } from '../workflows/definitions.js';
+import type { EarlyStopCheck, InFlight } from '../workflows/definitions.js';
 import type { ComputePool } from './compute/pool.js';
 import { type Job, errorKind } from './compute/jobs.js';
 import { type PotentialSpec, workerIdentity } from '../pipeline/potentials.js';
@@ -387,6 +388,17 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
 
     async cancelRemaining(campaignId, partition) {
       return store.cancelPending(campaignId, partition);
+    },
+
+    async earlyStopCheck(campaignId, halfWidth, preset): Promise<EarlyStopCheck> {
+      const { stable, n } = await store.stableCounts(campaignId, preset);
+      const w = wilson(stable, n);
+      // both sides of the interval within ±halfWidth of the estimate (Wilson is asymmetric)
+      const narrow = n > 0 && w.hi - w.p < halfWidth && w.p - w.lo < halfWidth;
+      if (narrow) {
+        await store.recordEarlyStop(campaignId, { reason: 'interval_reached', preset, halfWidth, n, stable, rate: w.p, lo: w.lo, hi: w.hi, at: new Date().toISOString() });
+      }
+      return { stop: narrow, n, stable, lo: w.lo, hi: w.hi };
     },
   };
 

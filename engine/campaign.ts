@@ -108,6 +108,8 @@ export interface CampaignOptions {
   inputs: readonly string[];
   /** test hook: shorter heartbeats / retry intervals */
   policy?: CampaignSettings['policy'];
+  /** processing order of a new campaign (settings.order); input order when absent */
+  order?: { kind: 'random'; seed: number };
 }
 
 export function defaultCampaignName(o: CampaignOptions): string {
@@ -160,6 +162,7 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
     supercell: supercellRuleOf(o.supercell, o.preset),
     policy: o.policy ?? defaultPolicy(),
     config,
+    ...(o.order ? { order: o.order } : {}),
   });
   return store.createCampaign({
     name,
@@ -184,7 +187,7 @@ export function partitionsFor(n: number): number {
 }
 
 /** Start every partition parent, or attach to the ones already running (idempotent). */
-export async function startCampaignWorkflows(client: Client, c: CampaignRow): Promise<void> {
+export async function startCampaignWorkflows(client: Client, c: CampaignRow, run: { untilCi?: { halfWidth: number; preset: string } } = {}): Promise<void> {
   const s = c.config as unknown as CampaignSettings;
   for (let p = 0; p < c.partitions; p++) {
     const input: CampaignInput = {
@@ -204,6 +207,7 @@ export async function startCampaignWorkflows(client: Client, c: CampaignRow): Pr
       runs: 0,
       started: 0,
       finished: 0,
+      ...(run.untilCi ? { untilCi: { ...run.untilCi } } : {}),
     };
     await client.workflow.start('campaignWorkflow', {
       workflowId: campaignWorkflowId(c.id, p),
@@ -240,6 +244,21 @@ export async function awaitCampaignParents(client: Client, c: CampaignRow, timeo
   return open;
 }
 
+/** How many partition parents are still running now (no waiting; not found counts as closed). */
+export async function openCampaignParents(client: Client, c: CampaignRow): Promise<number> {
+  let open = 0;
+  for (let p = 0; p < c.partitions; p++) {
+    try {
+      const d = await client.workflow.getHandle(campaignWorkflowId(c.id, p)).describe();
+      if (d.status.name === 'RUNNING') open++;
+    } catch (e) {
+      if (e instanceof WorkflowNotFoundError) continue;
+      throw e;
+    }
+  }
+  return open;
+}
+
 /** Send a signal to every partition parent that is running; returns how many got it. */
 export async function signalCampaign(client: Client, c: CampaignRow, signal: string, args: unknown[] = []): Promise<number> {
   let n = 0;
@@ -269,13 +288,5 @@ export async function pickCampaign(store: Store, name: string | undefined): Prom
   return last;
 }
 
-/** Wilson score interval for a binomial proportion (95 %: z = 1.96). */
-export function wilson(k: number, n: number, z = 1.959963984540054): { p: number; lo: number; hi: number } {
-  if (n === 0) return { p: NaN, lo: 0, hi: 1 };
-  const p = k / n;
-  const z2 = z * z;
-  const den = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / den;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / den;
-  return { p, lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
-}
+/** Wilson score interval (core/math/stats.ts), here for the CLI's progress line. */
+export { wilson } from '../core/math/stats.js';

@@ -132,13 +132,27 @@ export async function ingest(
   paths: readonly string[],
   onFile?: (done: number, total: number) => void,
   signal?: AbortSignal,
+  order?: { kind: 'random'; seed: number },
 ): Promise<IngestSummary> {
   const files = collectFiles(paths);
   let structures = 0;
   let rejected = 0;
   let newItems = 0;
   const batch: NewItem[] = [];
-  const flush = async () => {
+  // random order: every item of this ingest is held, then added in the order of a seeded hash
+  // of its source (path, index), so ids (the order parents run items in) are a seeded shuffle
+  // that does not depend on how the files were listed. Items already in the store keep theirs.
+  const held: NewItem[] = [];
+  const flush = async (final = false) => {
+    if (order) {
+      held.push(...batch.splice(0));
+      if (!final) return;
+      const key = (it: NewItem) => sha256Hex(`${order.seed}\0${it.sourcePath}\0${it.sourceIndex}`);
+      const keyed = held.splice(0).map((it) => ({ it, k: key(it) }));
+      keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+      for (let i = 0; i < keyed.length; i += 500) newItems += await store.addItems(campaignId, partitions, keyed.slice(i, i + 500).map((x) => x.it));
+      return;
+    }
     if (batch.length === 0) return;
     newItems += await store.addItems(campaignId, partitions, batch.splice(0));
   };
@@ -196,6 +210,7 @@ export async function ingest(
     }
     onFile?.(fi + 1, files.length);
   }
-  await flush();
+  // an interrupted random-order ingest adds nothing: the next run ingests again (idempotent)
+  if (!(order && signal?.aborted)) await flush(true);
   return { files: files.length, structures, rejectedAtIngest: rejected, newItems };
 }

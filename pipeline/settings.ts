@@ -72,6 +72,13 @@ export interface CampaignSettings {
   policy: ActivityPolicy;
   /** the whole config snapshot, for audit (steps read the resolved fields above, never this) */
   config: ConfigSnapshot | null;
+  /**
+   * Processing order (which structures run first, not what is computed: no step key reads it).
+   * Absent: input order (files as collected). random: items take their ids in a seeded random
+   * order at ingest, so the running stable rate is an unbiased estimate at every moment
+   * (run --until-ci).
+   */
+  order?: { kind: 'random'; seed: number };
 }
 
 export interface SettingsOptions {
@@ -83,6 +90,7 @@ export interface SettingsOptions {
   policy?: ActivityPolicy;
   /** the config snapshot kept for audit; one-process runs may leave it out */
   config?: ConfigSnapshot | null;
+  order?: { kind: 'random'; seed: number };
 }
 
 /** Resolve every parameter from the config defaults, once (campaign creation, one-process runs). */
@@ -118,6 +126,7 @@ export function buildSettings(o: SettingsOptions): CampaignSettings {
     relaxCheckpointEvery: ENGINE_DEFAULTS.relaxCheckpointEverySteps,
     policy: o.policy ?? defaultPolicy(),
     config: o.config ?? null,
+    ...(o.order ? { order: { ...o.order } } : {}),
   };
 }
 

@@ -25,6 +25,23 @@ export interface CampaignRow {
   window_size: number;
   partitions: number;
   created_at: Date;
+  /** why scheduling stopped early (run --until-ci), null while it has not / after a run went on */
+  stop_reason: EarlyStop | null;
+}
+
+/** The record of an early stop: the running stable rate and its 95 % Wilson interval then. */
+export interface EarlyStop {
+  reason: 'interval_reached';
+  preset: string;
+  /** the half-width asked for (fraction, 0.01 = ±1 percentage point) */
+  halfWidth: number;
+  /** structures with a label (stable + unstable + relaxation failed) when it stopped */
+  n: number;
+  stable: number;
+  rate: number;
+  lo: number;
+  hi: number;
+  at: string;
 }
 
 export interface NewCampaign {
@@ -246,6 +263,45 @@ export class Store {
     );
     const r = await this.pool.query<{ status: string }>('select status from campaigns where id = $1', [id]);
     return r.rows[0]?.status;
+  }
+
+  /**
+   * Record an early stop once: the first partition parent to see the interval reached writes it
+   * (and the event); the others find it set. Returns the stop now stored.
+   */
+  async recordEarlyStop(id: number, stop: EarlyStop): Promise<EarlyStop> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('begin');
+      const r = await c.query<{ stop_reason: EarlyStop | null }>('select stop_reason from campaigns where id = $1 for update', [id]);
+      const have = r.rows[0]?.stop_reason ?? null;
+      if (have) {
+        await c.query('commit');
+        return have;
+      }
+      await c.query('update campaigns set stop_reason = $2, updated_at = now() where id = $1', [id, JSON.stringify(stop)]);
+      await c.query(`insert into campaign_events (campaign_id, kind, detail) values ($1, 'early_stop', $2)`, [id, JSON.stringify(stop)]);
+      await c.query('commit');
+      return stop;
+    } catch (e) {
+      await c.query('rollback').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  /** A run going on past an early stop: the stop stays in the event log only. */
+  async clearEarlyStop(id: number, detail: Record<string, unknown>): Promise<boolean> {
+    const r = await this.pool.query('update campaigns set stop_reason = null, updated_at = now() where id = $1 and stop_reason is not null', [id]);
+    if (!r.rowCount) return false;
+    await this.pool.query(`insert into campaign_events (campaign_id, kind, detail) values ($1, 'resumed_past_stop', $2)`, [id, JSON.stringify(detail)]);
+    return true;
+  }
+
+  async campaignEvents(id: number): Promise<{ at: Date; kind: string; detail: unknown }[]> {
+    const r = await this.pool.query<{ at: Date; kind: string; detail: unknown }>('select at, kind, detail from campaign_events where campaign_id = $1 order by id', [id]);
+    return r.rows;
   }
 
   async setCampaignShape(id: number, partitions: number, windowSize: number): Promise<void> {
@@ -561,6 +617,21 @@ export class Store {
       recentDone: Number(recent.rows[0]?.n ?? 0),
       windowSeconds,
     };
+  }
+
+  /**
+   * Structures with a label under `preset` (stable + unstable + relaxation failed, as the
+   * progress line counts them) and how many of them are stable.
+   */
+  async stableCounts(campaignId: number, preset: string): Promise<{ stable: number; n: number }> {
+    const r = await this.pool.query<{ stable: string; n: string }>(
+      `select count(*) filter (where l = 'stable') as stable,
+              count(*) filter (where l in ('stable', 'unstable', 'relaxation_failed')) as n
+       from (select case when label = 'relaxation_failed' then label else coalesce(labels ->> $2, label) end as l
+             from results where campaign_id = $1) x`,
+      [campaignId, preset],
+    );
+    return { stable: Number(r.rows[0]?.stable ?? 0), n: Number(r.rows[0]?.n ?? 0) };
   }
 
   async provenanceCounts(campaignId: number): Promise<ProvenanceCounts> {

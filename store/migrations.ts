@@ -174,4 +174,19 @@ create index results_model on results (model_sha256);
     // Null for results recorded before this column existed (their trajectory was model_precision).
     sql: `alter table results add column relax_precision text;`,
   },
+  {
+    version: 3,
+    name: 'early stop: why a campaign stopped scheduling, and a campaign event log',
+    // stop_reason: set when a run with --until-ci stops scheduling (the interval reached); cleared
+    // when a later run goes on past it; every stop and resume is also kept in campaign_events.
+    sql: `alter table campaigns add column stop_reason jsonb;
+create table campaign_events (
+  id            bigserial primary key,
+  campaign_id   bigint not null references campaigns(id),
+  at            timestamptz not null default now(),
+  kind          text not null,
+  detail        jsonb
+);
+create index campaign_events_campaign on campaign_events (campaign_id, id);`,
+  },
 ];

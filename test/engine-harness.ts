@@ -24,7 +24,7 @@ function newestMtime(dir: string): number {
 /** The engine runs compiled code (workflow bundle, compute threads): compile when dist is stale. */
 export function ensureBuilt(): void {
   const marker = join(REPO_ROOT, 'dist', 'workflows', 'index.js');
-  const srcNewest = Math.max(...['workflows', 'activities', 'workers', 'store', 'cli', 'core', 'config', 'examples'].map((d) => newestMtime(join(REPO_ROOT, d))));
+  const srcNewest = Math.max(...['workflows', 'activities', 'workers', 'store', 'cli', 'core', 'config', 'examples', 'engine', 'pipeline'].map((d) => newestMtime(join(REPO_ROOT, d))));
   if (existsSync(marker) && existsSync(CLI) && statSync(marker).mtimeMs >= srcNewest) return;
   // tsc emits even when other areas have type errors; only a missing output is fatal
   spawnSync('npx', ['tsc', '-p', '.'], { cwd: REPO_ROOT, stdio: 'ignore' });

@@ -45,6 +45,22 @@ export interface CampaignInput {
   /** totals carried across runs (diagnostics) */
   started: number;
   finished: number;
+  /**
+   * Early stop (run --until-ci): stop scheduling new structures once the 95 % Wilson interval of
+   * the campaign's stable rate under `preset` is narrower than ±halfWidth; running ones finish.
+   */
+  untilCi?: { halfWidth: number; preset: string };
+  /** carried across continue-as-new: this parent has stopped scheduling (early stop) */
+  stopped?: boolean;
+}
+
+/** What the early-stop check saw (the whole campaign, every partition). */
+export interface EarlyStopCheck {
+  stop: boolean;
+  n: number;
+  stable: number;
+  lo: number;
+  hi: number;
 }
 
 export interface StructureInput {
@@ -76,6 +92,8 @@ export interface CampaignProgress {
   started: number;
   finished: number;
   historyLength: number;
+  /** stopped scheduling early (run --until-ci) */
+  stopped: boolean;
 }
 
 export const pauseSignal = defineSignal('pause');
@@ -135,6 +153,8 @@ export interface LightActivities {
   nextItems(campaignId: number, partition: number, afterId: number, limit: number): Promise<InFlight[]>;
   terminalItems(ids: number[]): Promise<number[]>;
   cancelRemaining(campaignId: number, partition: number): Promise<number>;
+  /** the campaign's stable rate and interval now; records the stop (once) when it is narrow enough */
+  earlyStopCheck(campaignId: number, halfWidth: number, preset: string): Promise<EarlyStopCheck>;
 }
 
 export interface InferenceActivities {

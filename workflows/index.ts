@@ -120,6 +120,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
   let paused = input.paused;
   let cancelled = false;
   let exhausted = false;
+  let stopped = input.stopped ?? false;
+  // early stop: the campaign-wide interval is checked again after ~1 % more structures finished
+  let nextCheckAt = 0;
   let started = input.started;
   let finished = input.finished;
   const doneQueue: number[] = [];
@@ -142,6 +145,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
     paused,
     cancelled,
     exhausted,
+    stopped,
     runs: input.runs,
     started,
     finished,
@@ -173,7 +177,13 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       return progress();
     }
 
-    while (!paused && inFlight.size < window) {
+    if (input.untilCi && !stopped && !paused && finished >= nextCheckAt && inFlight.size < window) {
+      const c = await light.earlyStopCheck(input.campaignId, input.untilCi.halfWidth, input.untilCi.preset);
+      if (c.stop) stopped = true;
+      nextCheckAt = finished + Math.max(1, Math.floor(finished / 100));
+    }
+
+    while (!paused && !stopped && inFlight.size < window) {
       if (buffer.length === 0 && !exhausted) {
         buffer = await light.nextItems(input.campaignId, input.partition, cursor, input.pageSize);
         if (buffer.length === 0) exhausted = true;
@@ -207,6 +217,9 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       started++;
     }
 
+    // stopped early: no new children; done once the running ones have reported
+    if (stopped && inFlight.size === 0) return progress();
+
     if (exhausted && inFlight.size === 0 && !paused) {
       // items reset by retry-failed while we ran sit behind the cursor: rescan once from 0
       const again = await light.nextItems(input.campaignId, input.partition, 0, input.pageSize);
@@ -217,7 +230,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
       continue;
     }
 
-    const woke = await condition(() => doneQueue.length > 0 || cancelled || (!paused && inFlight.size < window && !(exhausted && buffer.length === 0)), input.reconcileEveryMs);
+    const woke = await condition(() => doneQueue.length > 0 || cancelled || (!paused && !stopped && inFlight.size < window && !(exhausted && buffer.length === 0)), input.reconcileEveryMs);
     if (!woke && inFlight.size > 0) {
       // no news for a while: ask the store which in-flight items are finished (a lost signal,
       // or a child that ended without reaching us) so the window never clogs
@@ -234,6 +247,7 @@ export async function campaignWorkflow(input: CampaignInput): Promise<CampaignPr
         window,
         paused,
         inFlight: [...inFlight].map(([id, generation]) => ({ id, generation })),
+        stopped,
         runs: input.runs + 1,
         started,
         finished,

@@ -9,7 +9,8 @@ import { type RunLock, acquireRunLock } from '../../engine/run-lock.js';
 import { ServiceWatch } from '../../engine/services/watch.js';
 import type { CampaignSettings } from '../../pipeline/settings.js';
 import { type OptionsSpec, TRAJECTORY_PRECISIONS, formatOptions, parseCommandArgs } from '../lib/args.js';
-import { awaitCampaignParents, campaignDirOf, createCampaign, openEnv, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
+import { awaitCampaignParents, campaignDirOf, createCampaign, openCampaignParents, openEnv, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
+import type { EarlyStop } from '../../store/index.js';
 import { collectStructureFiles, ingest } from '../../engine/ingest.js';
 import { SUPERCELL_SPEC_HELP } from '../../pipeline/supercell.js';
 import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
@@ -37,6 +38,14 @@ const SPEC = {
   'no-workers': { kind: 'boolean', help: 'orchestrate only (workers run elsewhere: softmode worker)' },
   'keep-services': { kind: 'boolean', help: 'leave the embedded servers running at exit' },
   json: { kind: 'boolean', help: 'print the final summary as JSON on stdout' },
+  'until-ci': {
+    kind: 'number',
+    positive: true,
+    metavar: 'H',
+    help: "stop scheduling new structures once the 95 % Wilson interval of the stable rate\n(under --preset) is narrower than ±H (0.01 = ±1 point); running ones finish,\nthe stop is recorded; run again without it to go on. Implies --order random",
+  },
+  order: { kind: 'enum', values: ['input', 'random'], metavar: 'ORDER', help: 'processing order of a new campaign: input (default) | random (seeded shuffle;\nthe default with --until-ci)' },
+  seed: { kind: 'int', min: 0, metavar: 'N', help: 'seed of --order random (default 0)' },
 } as const satisfies OptionsSpec;
 
 const USAGE = `usage: softmode run <files|dirs…> [options]
@@ -66,6 +75,13 @@ export async function run(argv: string[]): Promise<number> {
   }
   const json = v.json;
   const say = (m: string) => (json ? process.stderr : process.stdout).write(m + '\n');
+  const untilCi = v['until-ci'];
+  if (untilCi !== undefined && !(untilCi < 0.5)) {
+    console.error('softmode run: --until-ci is a half-width as a fraction (0.01 = ±1 percentage point), below 0.5');
+    return 2;
+  }
+  const orderKind = v.order ?? (untilCi !== undefined ? 'random' : 'input');
+  const order = orderKind === 'random' ? { kind: 'random' as const, seed: v.seed ?? 0 } : undefined;
   const dir = resolve(campaignDirOf(v['campaign-dir']));
   const missing = a.positionals.filter((x) => !existsSync(x));
   if (missing.length > 0) {
@@ -122,13 +138,23 @@ export async function run(argv: string[]): Promise<number> {
       partitions: v.partitions ?? partitionsFor(files.length),
       inputs: files,
       policy: policyFromEnv(),
+      ...(order ? { order } : {}),
     });
+    const campaignOrder = (campaign.config as unknown as CampaignSettings).order;
+    if (untilCi && !campaignOrder)
+      say(`warning: ${campaign.name} runs its structures in input order (created without --order random): the running stable rate is an unbiased estimate only if that order is random`);
     say(`${created ? 'campaign' : 'resuming campaign'} ${campaign.name} (id ${campaign.id}): model ${campaign.model_name} ${campaign.model_sha256.slice(0, 12)}…, preset ${campaign.preset}, ${env.services.embeddedPostgres ? `dir ${env.services.campaignDir}` : 'store DATABASE_URL'}`);
     if (files.length) {
-      const ing = await ingest(env.store, campaign.id, campaign.partitions, files, undefined, stopIngest.signal);
+      const ing = await ingest(env.store, campaign.id, campaign.partitions, files, undefined, stopIngest.signal, campaignOrder);
       if (interrupted) return 130;
       if (ing.newItems > 0 || created)
         say(`ingested ${ing.files} files: ${ing.structures} structures, ${ing.rejectedAtIngest} rejected at ingest, ${ing.newItems} new items`);
+    }
+    // a run goes on past an earlier early stop unless its own --until-ci stops it again (the
+    // parents re-check at once); the old stop stays in the campaign's event log
+    if (campaign.stop_reason) {
+      await env.store.clearEarlyStop(campaign.id, { untilCi: untilCi ?? null });
+      if (campaign.status === 'stopped') await env.store.setCampaignStatus(campaign.id, 'running');
     }
     const before = await env.store.provenanceCounts(campaign.id);
     let p = await env.store.progress(campaign.id);
@@ -155,8 +181,9 @@ export async function run(argv: string[]): Promise<number> {
       });
       supervisor.start();
     }
-    await startCampaignWorkflows(client, campaign);
+    await startCampaignWorkflows(client, campaign, untilCi ? { untilCi: { halfWidth: untilCi, preset: campaign.preset } } : {});
     const printer = new ProgressPrinter(process.stderr, json ? 30_000 : 5_000);
+    let stop: EarlyStop | null = null;
     const t0 = Date.now();
     for (;;) {
       if (interrupted) break;
@@ -164,8 +191,14 @@ export async function run(argv: string[]): Promise<number> {
         p = await env.store.progress(campaign.id);
         const c = await env.store.getCampaign(campaign.id);
         const health = watch.status();
-        printer.update(progressLine(p) + (c?.status === 'paused' ? '  (paused: softmode resume)' : '') + (health ? `  [${health}]` : ''));
+        stop = c?.stop_reason ?? null;
+        printer.update(progressLine(p) + (c?.status === 'paused' ? '  (paused: softmode resume)' : '') + (stop ? '  (interval reached: finishing running structures)' : '') + (health ? `  [${health}]` : ''));
         if (p.pending + p.running === 0) break;
+        // stopped early: done when every parent has taken in its last children and closed
+        if (stop && (await openCampaignParents(client, campaign)) === 0) {
+          p = await env.store.progress(campaign.id);
+          break;
+        }
       } catch (e) {
         // the store may be restarting; keep going, the workers retry too
         printer.update(`(store unavailable: ${(e as Error).message})${watch.status() ? `  [${watch.status()}]` : ''}`);
@@ -181,7 +214,13 @@ export async function run(argv: string[]): Promise<number> {
     const open = await awaitCampaignParents(client, campaign, ENGINE_DEFAULTS.parentCloseWaitMs);
     if (open > 0) say(`note: ${open} campaign parent workflow(s) still open after ${ENGINE_DEFAULTS.parentCloseWaitMs / 1000} s; they close on the next \`softmode run\` or with any worker`);
     const now = await env.store.getCampaign(campaign.id);
-    if (now && now.status === 'running') await env.store.setCampaignStatus(campaign.id, 'done');
+    stop = now?.stop_reason ?? stop;
+    if (now && now.status === 'running') await env.store.setCampaignStatus(campaign.id, stop && p.pending > 0 ? 'stopped' : 'done');
+    if (stop)
+      say(
+        `stopped early: under ${stop.preset} the stable rate is ${(100 * stop.rate).toFixed(1)}% [95% CI ${(100 * stop.lo).toFixed(1)}–${(100 * stop.hi).toFixed(1)}%] of ${stop.n}, ` +
+          `narrower than ±${(100 * stop.halfWidth).toFixed(2)} points; ${p.pending} structure(s) not scheduled (run again without --until-ci, or with a smaller one, to go on)`,
+      );
     const after = await env.store.provenanceCounts(campaign.id);
     const computed = after.computed - before.computed;
     const served = after.served - before.served;
@@ -191,7 +230,7 @@ export async function run(argv: string[]): Promise<number> {
         `provenance: this run computed ${computed} steps and served ${served} from the store; ` +
         `completed steps recomputed: ${after.recomputedSteps}; results: ${after.itemsWithResults} for ${after.doneItems} done items`,
     );
-    if (json) console.log(JSON.stringify({ campaign: campaign.name, campaignId: campaign.id, progress: p, provenance: after, computedThisRun: computed, servedThisRun: served, wallSeconds: wallS }));
+    if (json) console.log(JSON.stringify({ campaign: campaign.name, campaignId: campaign.id, progress: p, provenance: after, computedThisRun: computed, servedThisRun: served, wallSeconds: wallS, earlyStop: stop }));
     return p.failed > 0 ? 1 : 0;
   } catch (e) {
     if (e instanceof SoftmodeInputError) {

@@ -44,11 +44,14 @@ export async function run(argv: string[]): Promise<number> {
         stillRunning = Math.max(flying ?? 0, p.running);
       }
       const shown = status === 'paused' ? `paused (${stillRunning} still running)` : status;
-      out.push({ id: c.id, name: c.name, status, ...(stillRunning !== undefined ? { stillRunning } : {}), model: c.model_name, modelSha256: c.model_sha256, preset: c.preset, codeSha: c.code_sha, progress: p, provenance: prov, errors });
+      out.push({ id: c.id, name: c.name, status, ...(stillRunning !== undefined ? { stillRunning } : {}), ...(c.stop_reason ? { earlyStop: c.stop_reason } : {}), model: c.model_name, modelSha256: c.model_sha256, preset: c.preset, codeSha: c.code_sha, progress: p, provenance: prov, errors });
       if (!v.json) {
         console.log(`${c.name} (id ${c.id}, ${shown}): model ${c.model_name} ${c.model_sha256.slice(0, 12)}…, preset ${c.preset}, code ${c.code_sha.slice(0, 12)}`);
         console.log(`  ${progressLine(p)}`);
         console.log(`  ${stabilityLine(p)}; relaxation failed ${p.relaxationFailed}`);
+        const st = c.stop_reason;
+        if (st)
+          console.log(`  stopped early at ${st.at}: under ${st.preset}, ${(100 * st.rate).toFixed(1)}% [95% CI ${(100 * st.lo).toFixed(1)}–${(100 * st.hi).toFixed(1)}%] of ${st.n} is within ±${(100 * st.halfWidth).toFixed(2)} points; softmode run … again (without --until-ci) goes on`);
         console.log(`  steps used ${prov.stepsUsed}: computed ${prov.computed}, served from store ${prov.served}; completed steps recomputed ${prov.recomputedSteps}`);
         for (const e of errors) console.log(`  ${e.status} ${e.error_class}: ${e.n}`);
       }

@@ -53,6 +53,8 @@ export async function control(cmd: 'pause' | 'resume' | 'cancel', argv: string[]
   const env = await openEnv(campaignDirOf(a.values['campaign-dir']), { temporal: true, create: false });
   try {
     const c = await pickCampaign(env.store, a.values.campaign);
+    if (cmd === 'resume' && c.stop_reason)
+      console.log(`${c.name} stopped early (run --until-ci: the interval was reached); its parents have closed, so \`softmode run\` with the same inputs and without --until-ci (or a smaller one) goes on past the stop`);
     const status = cmd === 'pause' ? 'paused' : cmd === 'resume' ? 'running' : 'cancelled';
     await env.store.setCampaignStatus(c.id, status);
     const n = await signalCampaign(env.client!, c, cmd, extra ? extra(a) : []);
