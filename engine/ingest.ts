@@ -12,7 +12,7 @@ import { preflightStructure } from '../core/structure/validate.js';
 import type { Structure } from '../core/structure/structure.js';
 import { toJson } from '../pipeline/structure-json.js';
 import { canonicalJson } from '../config/index.js';
-import { type NewItem, type Store, sha256Hex } from '../store/index.js';
+import { type IngestedFile, type NewItem, type Store, sha256Hex } from '../store/index.js';
 
 const STRUCTURE_EXT = /\.(cif|mcif|vasp|poscar|contcar|xyz|extxyz|json)$/i;
 
@@ -122,6 +122,10 @@ export interface IngestSummary {
   structures: number;
   rejectedAtIngest: number;
   newItems: number;
+  /** files with the size and mtime they had when this campaign read them: not read again */
+  unchanged: number;
+  /** files read before whose size or mtime changed: read again, but their items keep the content first read */
+  changed: string[];
 }
 
 /** Add every structure of `paths` as items of the campaign (idempotent). */
@@ -138,6 +142,11 @@ export async function ingest(
   let structures = 0;
   let rejected = 0;
   let newItems = 0;
+  // incremental: a file whose size and mtime are those recorded when it was read is skipped
+  const known = await store.ingestedFiles(campaignId);
+  let unchanged = 0;
+  const changed: string[] = [];
+  const readNow: IngestedFile[] = [];
   const batch: NewItem[] = [];
   // random order: every item of this ingest is held, then added in the order of a seeded hash
   // of its source (path, index), so ids (the order parents run items in) are a seeded shuffle
@@ -167,12 +176,31 @@ export async function ingest(
   for (let fi = 0; fi < files.length; fi++) {
     if (signal?.aborted) break;
     const path = files[fi]!;
+    let st: { size: number; mtimeMs: number } | null = null;
+    try {
+      const x = statSync(path);
+      st = { size: x.size, mtimeMs: x.mtimeMs };
+    } catch {
+      // unreadable: the reader below rejects it with the reason
+    }
+    const before = known.get(path);
+    if (st && before) {
+      if (before.size === st.size && before.mtimeMs === st.mtimeMs) {
+        unchanged++;
+        onFile?.(fi + 1, files.length);
+        continue;
+      }
+      changed.push(path);
+    }
+    const rejectedBefore = rejected;
+    const structuresBefore = structures;
     let read: StructureFileRead;
     try {
       // a CIF block by block: a bad block is rejected on its own, the good ones are kept
       read = readStructureFileDetailed(path);
     } catch (e) {
       reject(path, 0, basename(path), e);
+      if (st) readNow.push({ path, size: st.size, mtimeMs: st.mtimeMs, sha256: null, structures: 0, rejected: rejected - rejectedBefore });
       continue;
     }
     const text = readFileSync(path, 'utf8');
@@ -208,9 +236,14 @@ export async function ingest(
       batch.push({ structureId: id, sourcePath: path, sourceIndex: k, sourceName: name });
       if (batch.length >= 500) await flush();
     }
+    if (st && !signal?.aborted) readNow.push({ path, size: st.size, mtimeMs: st.mtimeMs, sha256: fileSha, structures: structures - structuresBefore, rejected: rejected - rejectedBefore });
     onFile?.(fi + 1, files.length);
   }
   // an interrupted random-order ingest adds nothing: the next run ingests again (idempotent)
-  if (!(order && signal?.aborted)) await flush(true);
-  return { files: files.length, structures, rejectedAtIngest: rejected, newItems };
+  if (!(order && signal?.aborted)) {
+    await flush(true);
+    // only now are these files' items committed: a crash before this line re-reads them
+    await store.recordIngestedFiles(campaignId, readNow);
+  }
+  return { files: files.length, structures, rejectedAtIngest: rejected, newItems, unchanged, changed };
 }

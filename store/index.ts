@@ -44,6 +44,16 @@ export interface EarlyStop {
   at: string;
 }
 
+export interface IngestedFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  /** of the text read; null when the file could not be read */
+  sha256: string | null;
+  structures: number;
+  rejected: number;
+}
+
 export interface NewCampaign {
   name: string;
   modelName: string;
@@ -341,6 +351,26 @@ export class Store {
     const r = await this.pool.query('select id, hash, formula, natoms, structure from structures where geometry_sha256 = $1', [ref]);
     const row = r.rows[0] as { id: string; hash: string; formula: string; natoms: number; structure: unknown } | undefined;
     return row ? { ...row, id: Number(row.id) } : undefined;
+  }
+
+  /** The files this campaign has read, with the size and mtime they had then. */
+  async ingestedFiles(campaignId: number): Promise<Map<string, { size: number; mtimeMs: number; sha256: string | null }>> {
+    const r = await this.pool.query<{ path: string; size: string; mtime_ms: number; sha256: string | null }>('select path, size, mtime_ms, sha256 from ingested_files where campaign_id = $1', [campaignId]);
+    return new Map(r.rows.map((x) => [x.path, { size: Number(x.size), mtimeMs: x.mtime_ms, sha256: x.sha256 }]));
+  }
+
+  /** Record files as read (after their items are committed); one statement per 1,000 rows. */
+  async recordIngestedFiles(campaignId: number, files: readonly IngestedFile[]): Promise<void> {
+    for (let i = 0; i < files.length; i += 1000) {
+      const chunk = files.slice(i, i + 1000);
+      await this.pool.query(
+        `insert into ingested_files (campaign_id, path, size, mtime_ms, sha256, structures, rejected)
+         select $1, * from unnest($2::text[], $3::bigint[], $4::double precision[], $5::text[], $6::int[], $7::int[])
+         on conflict (campaign_id, path) do update set size = excluded.size, mtime_ms = excluded.mtime_ms, sha256 = excluded.sha256,
+           structures = excluded.structures, rejected = excluded.rejected, at = now()`,
+        [campaignId, chunk.map((f) => f.path), chunk.map((f) => f.size), chunk.map((f) => f.mtimeMs), chunk.map((f) => f.sha256), chunk.map((f) => f.structures), chunk.map((f) => f.rejected)],
+      );
+    }
   }
 
   /** Add items (idempotent on (campaign, source path, index)); returns how many were new. */

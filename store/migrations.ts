@@ -189,4 +189,21 @@ create table campaign_events (
 );
 create index campaign_events_campaign on campaign_events (campaign_id, id);`,
   },
+  {
+    version: 4,
+    name: 'incremental ingest: the files a campaign has read, by size and modification time',
+    // a restart skips every file whose size and mtime are unchanged since it was read (its items
+    // are in campaign_items already); rows are written only after the file's items are committed
+    sql: `create table ingested_files (
+  campaign_id   bigint not null references campaigns(id),
+  path          text not null,
+  size          bigint not null,
+  mtime_ms      double precision not null,
+  sha256        text,
+  structures    integer not null,
+  rejected      integer not null,
+  at            timestamptz not null default now(),
+  primary key (campaign_id, path)
+);`,
+  },
 ];

@@ -148,7 +148,13 @@ export async function run(argv: string[]): Promise<number> {
       const ing = await ingest(env.store, campaign.id, campaign.partitions, files, undefined, stopIngest.signal, campaignOrder);
       if (interrupted) return 130;
       if (ing.newItems > 0 || created)
-        say(`ingested ${ing.files} files: ${ing.structures} structures, ${ing.rejectedAtIngest} rejected at ingest, ${ing.newItems} new items`);
+        say(`ingested ${ing.files - ing.unchanged} files: ${ing.structures} structures, ${ing.rejectedAtIngest} rejected at ingest, ${ing.newItems} new items${ing.unchanged ? `; ${ing.unchanged} files unchanged since read, not read again` : ''}`);
+      else if (ing.unchanged) say(`inputs: ${ing.unchanged} of ${ing.files} files unchanged since this campaign read them (not read again)`);
+      if (ing.changed.length > 0) {
+        say(`warning: ${ing.changed.length} input file(s) changed since this campaign read them; their items keep the structures first read (a campaign's inputs are frozen: new content belongs in a new campaign):`);
+        for (const c of ing.changed.slice(0, 10)) say(`  ${c}`);
+        if (ing.changed.length > 10) say(`  … and ${ing.changed.length - 10} more`);
+      }
     }
     // a run goes on past an earlier early stop unless its own --until-ci stops it again (the
     // parents re-check at once); the old stop stays in the campaign's event log
