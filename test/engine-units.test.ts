@@ -77,7 +77,8 @@ describe('engine units', () => {
     } finally {
       await pool.close();
     }
-  }, 60_000);
+    // generous: ensureBuilt() may compile first (tsc takes a minute on a loaded 2-core machine)
+  }, 240_000);
 
   it('the config snapshot holds every area with its version', async () => {
     const snap = await loadConfigSnapshot();
