@@ -205,12 +205,15 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     const modelSha256 = stepModelSha256(s, name);
     const key = stepKeyOf(s, name, inputRefs, extraParams);
     const use = { itemId: ctx.itemId, generation: ctx.generation };
+    // the clock is read BEFORE the lookup: a result stored by another attempt after this read is
+    // an overlap (two attempts raced), one stored before it would have been served; reading it
+    // after the lookup counted a race as a recomputation (a flaky CI failure)
+    const startedAt = await store.now();
     const hit = await store.getStep<T>(key, use);
     if (hit) {
       await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'served', host, durationMs: 0 });
       return { key, payload: hit.payload, served: true };
     }
-    const startedAt = await store.now();
     const t0 = performance.now();
     let out: { payload: T; modelMs: number };
     try {

@@ -517,7 +517,10 @@ export class Store {
   /**
    * Store a freshly computed step. If the key is already there (a concurrent or repeated
    * computation), the stored payload is kept and `computations` is incremented, so a
-   * recomputation of a completed step is always visible.
+   * recomputation of a completed step is always visible. `startedAt` is read before the
+   * caller's lookup; the row's `created_at` is its statement's start, which precedes its commit,
+   * so a row stamped up to 1 s before `startedAt` may still have been invisible to the lookup:
+   * that window counts as an overlap, not a recomputation.
    */
   async putStep(s: PutStep, use?: { itemId: number; generation: number }): Promise<void> {
     const enc = encodePayload(s.payload);
@@ -525,8 +528,8 @@ export class Store {
       `insert into step_results (key, step, cache_version, input_refs, params, model_name, model_sha256, code_sha, host, duration_ms, model_ms, payload, payload_bytes)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        on conflict (key) do update set
-         computations = step_results.computations + case when step_results.created_at <= $14 then 1 else 0 end,
-         overlap_count = step_results.overlap_count + case when step_results.created_at > $14 then 1 else 0 end`,
+         computations = step_results.computations + case when step_results.created_at < $14::timestamptz - interval '1 second' then 1 else 0 end,
+         overlap_count = step_results.overlap_count + case when step_results.created_at >= $14::timestamptz - interval '1 second' then 1 else 0 end`,
       [s.key, s.step, s.cacheVersion, s.inputRefs, JSON.stringify(s.params ?? null), s.modelName, s.modelSha256, s.codeSha, s.host, s.durationMs, s.modelMs, enc.bytes, enc.rawBytes, s.startedAt],
     );
     if (use) await this.recordStepUse(use.itemId, use.generation, s.key, s.step, false);
