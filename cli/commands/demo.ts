@@ -101,6 +101,12 @@ async function printTable(dir: string, name: string, model: string, preset: stri
       for (const w of wrong) console.log(`  ${w}`);
     }
     console.log(`\nprovenance of any row: softmode audit <name> --campaign ${name} --campaign-dir ${dir}`);
+    // last: the campaign's report (softmode report), its path the final line
+    const { writeReport } = await import('../../report/index.js');
+    const { progressLine } = await import('../lib/progress.js');
+    const report = await writeReport(env.store, c, join(dir, 'report.html'), { statusLine: (p) => progressLine(p) });
+    console.log(`\nreport (band structures, rates, provenance; open it in a browser): softmode report --campaign ${name} --campaign-dir ${dir}`);
+    console.log(report.path);
   } finally {
     await env.close();
   }
