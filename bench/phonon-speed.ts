@@ -1,6 +1,23 @@
 // Phonon speed benchmark → bench/results/phonon-speed.json
 //   eig_600_ms              eigenvalues of a 600×600 Hermitian dynamical-matrix-like matrix
 //   eig_600_vectors_ms      the same with eigenvectors
+//   eigen_vs_numpy          (issue 16 item 2) the Hermitian eigen-solver at 3n = 150, 300, 456
+//                           (a 152-atom cell), 600, 792 beside numpy's LAPACK in the same run, on
+//                           the same matrices (written to a temporary file and read by
+//                           tools/reference/eigen_speed.py in tools/.venv): numpy.linalg.eigh
+//                           (zheevd, values and vectors) and numpy.linalg.eigvalsh (values only:
+//                           what phonopy's band path calls per q) against softmode's values-only
+//                           solve (what every classification path uses), softmode with
+//                           eigenvectors, and the TypeScript reference solver (the solver before
+//                           the WebAssembly kernel). One thread on both sides (OMP/OPENBLAS/MKL
+//                           _NUM_THREADS=1; softmode is single-threaded). BENCH_ROUNDS rounds
+//                           (default 3), each timing both sides; medians of the per-round
+//                           medians and of the per-round ratios.
+//   band_path_large         the band path (HPKOT q-points + frequencies) of the largest primitive
+//                           cells in ../shared/data/dft-phonondb, softmode beside phonopy
+//                           (phonon.run_qpoints, eigvalsh per q) in the same run, and softmode with
+//                           the TypeScript reference solver (SOFTMODE_EIGEN=js, a child process)
+//                           for the largest one.
 //   postprocess_20atom_ms   full post-processing of a 20-atom primitive cell, force evaluations
 //                           excluded: displacements, force constants (solve, distribution,
 //                           symmetrization), dynamical matrix, commensurate q, HPKOT band path,
@@ -17,11 +34,14 @@
 // Worst case (postprocess_20atom_p1_ms): a 20-atom cell without symmetry (P1: no reduction of
 // displacements or mesh), 2×2×2 supercell, forces from a harmonic spring model written here
 // (central springs between neighbours closer than 3.6 Å) so the force constants are physical.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { computeForceConstants, generateDisplacements, hermitianEigen, makeSupercell, postProcess, type DisplacementForces } from '../core/phonon/index.js';
+import { fileURLToPath } from 'node:url';
+import { buildPhononModel, computeForceConstants, generateDisplacements, hermitianEigen, makeSupercell, postProcess, type DisplacementForces } from '../core/phonon/index.js';
+import { bandPath } from '../core/phonon/bandpath/index.js';
+import { hermitianEigenBackend, hermitianEigenReference } from '../core/phonon/eigen.js';
 import { repoRoot } from '../core/paths.js';
 import { getSymmetry } from '../core/symmetry/index.js';
 import { supercellSymmetry } from '../core/symmetry/supercell-symmetry.js';
@@ -281,8 +301,229 @@ function benchSupercellSymmetry(): Record<string, unknown> {
   };
 }
 
+function randomHermitian(n: number, seed: number): { re: Float64Array; im: Float64Array } {
+  const r = lcg(seed);
+  const re = new Float64Array(n * n);
+  const im = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j <= i; j++) {
+      const a = r() - 0.5;
+      const b = i === j ? 0 : r() - 0.5;
+      re[i * n + j] = a;
+      re[j * n + i] = a;
+      im[i * n + j] = b;
+      im[j * n + i] = -b;
+    }
+  return { re, im };
+}
+
+function cpuOf(f: () => void): number {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+}
+
+const round3 = (x: number): number => +x.toFixed(3);
+
+/** tools/.venv python (installed by tools/reference/ensure-venv.sh on first use), or the reason not. */
+function referencePython(): { py: string } | { error: string } {
+  const r = spawnSync(join(repoRoot(), 'tools', 'reference', 'ensure-venv.sh'), ['phonondb'], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: `tools/reference/ensure-venv.sh failed: ${(r.stderr || '').trim().split('\n').pop()}` };
+  return { py: r.stdout.trim() };
+}
+
+const ONE_THREAD = { OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+function runPython(py: string, args: string[]): unknown {
+  const script = join(repoRoot(), 'tools', 'reference', 'eigen_speed.py');
+  const out = execFileSync(py, [script, ...args], { encoding: 'utf8', env: { ...process.env, ...ONE_THREAD }, maxBuffer: 1 << 28 });
+  return JSON.parse(out);
+}
+
+interface NumpyRow {
+  n: number;
+  eigh_ms: number;
+  eigvalsh_ms: number;
+  values: number[];
+}
+
+/** Eigen-solve times at each size, softmode and numpy side by side, BENCH_ROUNDS rounds. */
+function benchEigenVsNumpy(sizes: number[], rounds: number): Record<string, unknown> {
+  const py = referencePython();
+  const mats = sizes.map((n) => ({ n, ...randomHermitian(n, 1000 + n) }));
+  const dir = mkdtempSync(join(tmpdir(), 'eigen-speed-'));
+  try {
+    for (const m of mats) {
+      const z = new Float64Array(2 * m.n * m.n);
+      for (let k = 0; k < m.n * m.n; k++) {
+        z[2 * k] = m.re[k]!;
+        z[2 * k + 1] = m.im[k]!;
+      }
+      writeFileSync(join(dir, `m${m.n}.bin`), Buffer.from(z.buffer));
+    }
+    // warm-up (JIT, wasm tier-up) on every size and path
+    for (const m of mats) {
+      hermitianEigen(m.re, m.im, m.n);
+      hermitianEigen(m.re, m.im, m.n, true);
+      hermitianEigenReference(m.re, m.im, m.n);
+    }
+    const reps = (n: number): number => (n <= 300 ? 7 : 3);
+    const perRound: { sm: Record<number, { values_ms: number; vectors_ms: number; reference_values_ms: number }>; np: NumpyRow[] | null }[] = [];
+    let numpyInfo: unknown = null;
+    let numpyError: string | null = 'error' in py ? py.error : null;
+    for (let r = 0; r < rounds; r++) {
+      const sm: (typeof perRound)[number]['sm'] = {};
+      for (const m of mats) {
+        const t = (f: () => void, k: number): number => median(Array.from({ length: k }, () => cpuOf(f)));
+        sm[m.n] = {
+          values_ms: t(() => hermitianEigen(m.re, m.im, m.n), reps(m.n)),
+          vectors_ms: t(() => hermitianEigen(m.re, m.im, m.n, true), reps(m.n)),
+          reference_values_ms: t(() => hermitianEigenReference(m.re, m.im, m.n), m.n <= 300 ? 3 : 1),
+        };
+      }
+      let np: NumpyRow[] | null = null;
+      if ('py' in py) {
+        try {
+          const res = runPython(py.py, ['eigen', dir, String(Math.max(3, reps(600)))]) as { numpy: unknown; sizes: NumpyRow[] };
+          numpyInfo = res.numpy;
+          np = res.sizes;
+        } catch (e) {
+          numpyError = (e as Error).message.split('\n')[0]!;
+        }
+      }
+      perRound.push({ sm, np });
+    }
+    const rows = mats.map((m) => {
+      const sm = perRound.map((p) => p.sm[m.n]!);
+      const np = perRound.map((p) => p.np?.find((x) => x.n === m.n) ?? null).filter((x): x is NumpyRow => x !== null);
+      const med = (xs: number[]): number | null => (xs.length ? round3(median(xs)) : null);
+      const ratio = (a: (i: number) => number, b: (i: number) => number): number | null =>
+        np.length === perRound.length ? med(perRound.map((_, i) => a(i) / b(i))) : null;
+      // agreement of the eigenvalues: kernel vs numpy (LAPACK) and vs the reference solver
+      const w = hermitianEigen(m.re, m.im, m.n).values;
+      const ref = hermitianEigenReference(m.re, m.im, m.n).values;
+      let scale = 0;
+      let dRef = 0;
+      let dNp = 0;
+      for (let k = 0; k < m.n; k++) {
+        scale = Math.max(scale, Math.abs(ref[k]!));
+        dRef = Math.max(dRef, Math.abs(w[k]! - ref[k]!));
+        if (np[0]) dNp = Math.max(dNp, Math.abs(w[k]! - np[0].values[k]!));
+      }
+      return {
+        n: m.n,
+        softmode_values_ms: med(sm.map((x) => x.values_ms)),
+        softmode_vectors_ms: med(sm.map((x) => x.vectors_ms)),
+        softmode_reference_ts_values_ms: med(sm.map((x) => x.reference_values_ms)),
+        numpy_eigh_ms: med(np.map((x) => x.eigh_ms)),
+        numpy_eigvalsh_ms: med(np.map((x) => x.eigvalsh_ms)),
+        ratio_values_vs_eigh: ratio((i) => sm[i]!.values_ms, (i) => np[i]!.eigh_ms),
+        ratio_values_vs_eigvalsh: ratio((i) => sm[i]!.values_ms, (i) => np[i]!.eigvalsh_ms),
+        ratio_vectors_vs_eigh: ratio((i) => sm[i]!.vectors_ms, (i) => np[i]!.eigh_ms),
+        ratio_reference_ts_values_vs_eigh: ratio((i) => sm[i]!.reference_values_ms, (i) => np[i]!.eigh_ms),
+        max_abs_diff_values_vs_numpy_rel: np[0] ? +(dNp / scale).toExponential(2) : null,
+        max_abs_diff_values_vs_reference_ts_rel: +(dRef / scale).toExponential(2),
+        rounds: { softmode: sm, numpy: np.map((x) => ({ eigh_ms: round3(x.eigh_ms), eigvalsh_ms: round3(x.eigvalsh_ms) })) },
+      };
+    });
+    return {
+      matrices: 'random Hermitian (entries uniform in ±0.5, LCG seed 1000 + n), the same bytes on both sides',
+      softmode_backend: hermitianEigenBackend(),
+      time_basis: 'process CPU time; softmode single-threaded (JS + one WebAssembly instance); numpy time.process_time with OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=MKL_NUM_THREADS=1',
+      rounds,
+      repeats_per_round: 'softmode: 7 (n <= 300) or 3 solves, median; reference TS: 3 or 1; numpy: 3+ after a warm-up, median',
+      ratio_note: 'ratio = softmode / numpy (< 1: softmode faster), median over rounds of the per-round ratio. values = eigenvalues only (every classification path: commensurate q, band path, mesh); phonopy\'s band path calls eigvalsh per q',
+      numpy: numpyInfo,
+      ...(numpyError ? { numpy_error: numpyError } : {}),
+      sizes: rows,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** softmode's band path (HPKOT q-points + frequencies) of one phonondb archive, CPU ms. */
+function softmodeBand(input: { unit: Structure; S: number[][]; P?: number[][]; sets: DisplacementForces[] }): { ms: number; q: number; atoms: number; min: number } {
+  const model = buildPhononModel({ unitcell: input.unit, supercellMatrix: input.S, ...(input.P ? { primitiveMatrix: input.P } : {}), displacements: input.sets });
+  let q = 0;
+  let min = Infinity;
+  const ms = cpuOf(() => {
+    const bp = bandPath(model.primitive, {});
+    const qs = bp.segments.flatMap((sg) => sg.qpoints);
+    q = qs.length;
+    for (const f of model.dynmat.frequenciesAt(qs)) min = Math.min(min, f[0]!);
+  });
+  return { ms, q, atoms: model.primitive.numbers.length, min };
+}
+
+/** Band paths of the largest phonondb primitive cells, softmode beside phonopy. */
+function benchBandLarge(ids: string[], beforeId: string | null, rounds: number): Record<string, unknown> {
+  const dir = resolve(repoRoot(), '..', 'shared', 'data', 'dft-phonondb');
+  if (!existsSync(dir)) return { note: 'phonondb archives not available (../shared missing)' };
+  const py = referencePython();
+  const cells = ids.map((id) => {
+    const c = phonondbCase(id);
+    if (!c) return { id, error: 'archive not found' };
+    softmodeBand(c); // warm-up (JIT) on the same cell
+    // rounds: softmode, then phonopy, side by side
+    const sm: ReturnType<typeof softmodeBand>[] = [];
+    const ph: { band_solve_s: number; band_q: number; primitive_atoms: number; band_min_THz: number; phonopy: string }[] = [];
+    let phonopyError: string | null = 'error' in py ? py.error : null;
+    for (let r = 0; r < rounds; r++) {
+      sm.push(softmodeBand(c));
+      if ('py' in py)
+        try {
+          ph.push(runPython(py.py, ['band', join(dir, c.name), '1']) as (typeof ph)[number]);
+        } catch (e) {
+          phonopyError = (e as Error).message.split('\n')[0]!;
+        }
+    }
+    const smS = sm.map((x) => x.ms / 1000);
+    const row: Record<string, unknown> = {
+      id: `mp-${id}`,
+      archive: c.name,
+      primitive_atoms: sm[0]!.atoms,
+      dim: 3 * sm[0]!.atoms,
+      band_q: sm[0]!.q,
+      softmode_band_s: round3(median(smS)),
+      softmode_band_s_rounds: smS.map(round3),
+      softmode_band_min_THz: sm[0]!.min,
+      phonopy: ph.length
+        ? { version: ph[0]!.phonopy, band_solve_s: round3(median(ph.map((x) => x.band_solve_s))), band_solve_s_rounds: ph.map((x) => round3(x.band_solve_s)), band_q: ph[0]!.band_q, primitive_atoms: ph[0]!.primitive_atoms, band_min_THz: ph[0]!.band_min_THz }
+        : { error: phonopyError },
+      ratio_softmode_vs_phonopy: ph.length === rounds ? round3(median(smS.map((x, i) => x / ph[i]!.band_solve_s))) : null,
+    };
+    if (id === beforeId) {
+      // the same band path with the TypeScript solver (the solver before the kernel), in a child
+      // process with SOFTMODE_EIGEN=js; once (it takes ~40 s)
+      const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { encoding: 'utf8', env: { ...process.env, SOFTMODE_EIGEN: 'js', BENCH_BAND_ONLY: id }, maxBuffer: 1 << 24 });
+      const m = /BAND_ONLY (\{.*\})/.exec(child.stdout ?? '');
+      row.softmode_band_reference_ts_solver_s = m ? round3((JSON.parse(m[1]!) as { ms: number }).ms / 1000) : `failed: ${(child.stderr ?? '').slice(-200)}`;
+    }
+    return row;
+  });
+  return {
+    what: 'band path (HPKOT, 101 points on the longest segment): q-points + frequencies at every q; model (force constants) excluded on both sides; CPU time, one thread; BENCH_ROUNDS rounds side by side, medians (ratio: median of the per-round ratios)',
+    note_152_atoms: 'no archive in ../shared/data/dft-phonondb has a 152-atom primitive cell: the largest are mp-24560 (88 atoms, 1100 band q), mp-662599 and mp-8878 (84), mp-14493, mp-5965, mp-6527 (80); the eigen-solve at 3n = 456 (a 152-atom cell) is in eigen_vs_numpy',
+    cells,
+  };
+}
+
+if (process.env.BENCH_BAND_ONLY) {
+  // child of benchBandLarge: one band path with the solver SOFTMODE_EIGEN chose
+  const c = phonondbCase(process.env.BENCH_BAND_ONLY);
+  if (!c) process.exit(1);
+  const r = softmodeBand(c);
+  console.log(`BAND_ONLY ${JSON.stringify({ ...r, backend: hermitianEigenBackend() })}`);
+  process.exit(0);
+}
+
 parseProcessArgs('bench:phonon', {}); // no options (BENCH_REPEATS=N in the environment): -h, and an unknown one is an error
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 2));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const eigenVsNumpy = benchEigenVsNumpy([150, 300, 456, 600, 792], ROUNDS);
+const bandLarge = benchBandLarge(['24560', '14493'], '24560', ROUNDS);
 const symCase = benchSupercellSymmetry();
 const eig600 = benchEig(600, false, REPEATS + 1);
 const eig600v = benchEig(600, true, REPEATS);
@@ -296,12 +537,15 @@ const result = {
   time_basis: 'process CPU time (single thread); *_wall_ms beside it',
   eig_600_ms: +eig600.toFixed(1),
   eig_600_vectors_ms: +eig600v.toFixed(1),
+  eigen_backend: hermitianEigenBackend(),
+  eigen_vs_numpy: eigenVsNumpy,
+  band_path_large: bandLarge,
   postprocess_20atom_ms: pp ? +pp.ms.toFixed(1) : null,
   postprocess_20atom: pp ? { case: pp.name, ...pp.detail } : 'phonondb archive not available (../shared missing)',
   postprocess_20atom_p1_ms: +p1.ms.toFixed(1),
   postprocess_20atom_p1: { case: 'synthetic P1 20-atom cell, spring-model forces', ...p1.detail },
   supercell_symmetry_nacl_444: symCase,
-  targets: { eig_600_ms: 1000, postprocess_20atom_ms: 2000 },
+  targets: { eig_600_ms: 1000, postprocess_20atom_ms: 2000, eigen_ratio_vs_numpy: 1.0, band_path_152_atoms_s: 15 },
 };
 const repo = repoRoot();
 const out = join(repo, 'bench', 'results', 'phonon-speed.json');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hermitianEigen } from '../core/phonon/eigen.js';
+import { hermitianEigen as hermitianEigenDefault, hermitianEigenReference } from '../core/phonon/eigen.js';
 
 // deterministic pseudo-random numbers (LCG) so the test is reproducible
 function rng(seed: number): () => number {
@@ -26,7 +26,13 @@ function randomHermitian(n: number, seed: number): { re: Float64Array; im: Float
   return { re, im };
 }
 
-describe('hermitianEigen', () => {
+// Every test below runs on both implementations: the WebAssembly kernel (the default) and the
+// TypeScript reference it is checked against (test/eigen-kernel.test.ts compares the two).
+for (const [impl, hermitianEigen] of [
+  ['wasm kernel', hermitianEigenDefault],
+  ['TypeScript reference', hermitianEigenReference],
+] as const)
+describe(`hermitianEigen (${impl})`, () => {
   it('satisfies A x = λ x with orthonormal vectors (n = 37)', () => {
     const n = 37;
     const { re, im } = randomHermitian(n, 7);

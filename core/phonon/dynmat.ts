@@ -32,6 +32,7 @@ export class DynamicalMatrix {
   // Image vectors minus the basis offset x_j − x_i: integer lattice vectors, per image
   private readonly imageR: Int32Array;
   private readonly rMax: number;
+  private scratch: { re: Float64Array; im: Float64Array } | undefined;
 
   constructor(
     readonly fc: ForceConstants,
@@ -96,10 +97,20 @@ export class DynamicalMatrix {
    */
   private gaugeMatrixAt(q: readonly number[]): { re: Float64Array; im: Float64Array } {
     const n = this.dim;
-    const re = new Float64Array(n * n);
-    const im = new Float64Array(n * n);
+    // Only the lower triangle of (D + D†)/2 is built (all the eigensolver reads), straight from
+    // the pairs: a contribution z to D[r][c] adds z/2 to [r][c] below the diagonal, conj(z)/2 to
+    // [c][r] above it, and Re z on it. Scratch arrays are reused from one q to the next (the
+    // caller consumes them before the next call).
+    if (!this.scratch || this.scratch.re.length !== n * n) this.scratch = { re: new Float64Array(n * n), im: new Float64Array(n * n) };
+    const { re, im } = this.scratch;
+    re.fill(0);
+    im.fill(0);
     const R = this.imageR;
     const F = this.pairFc;
+    const pairMult = this.pairMult;
+    const pairVec = this.pairVec;
+    const pairRow = this.pairRow;
+    const pairCol = this.pairCol;
     const w = 2 * this.rMax + 1;
     const tab = new Float64Array(6 * w); // per axis a: cos at [2(a·w + r + rMax)], sin at +1
     for (let a = 0; a < 3; a++)
@@ -111,11 +122,11 @@ export class DynamicalMatrix {
     const o1 = this.rMax;
     const o2 = w + this.rMax;
     const o3 = 2 * w + this.rMax;
-    for (let t = 0; t < this.npairs; t++) {
+    for (let t = 0, npairs = this.npairs; t < npairs; t++) {
       let cr = 0;
       let ci = 0;
-      const mult = this.pairMult[t]!;
-      let o = this.pairVec[t]!;
+      const mult = pairMult[t]!;
+      let o = pairVec[t]!;
       for (let m = 0; m < mult; m++, o += 3) {
         const i0 = 2 * (o1 + R[o]!);
         const i1 = 2 * (o2 + R[o + 1]!);
@@ -131,24 +142,65 @@ export class DynamicalMatrix {
         cr += xr * c_r - xi * c_i;
         ci += xr * c_i + xi * c_r;
       }
+      // the ½ of (D + D†)/2 on the phase sum: exact (a power of two), so the same as halving
+      // the sums afterwards
+      const hr = 0.5 * cr;
+      const hi = 0.5 * ci;
       const f = 9 * t;
-      const r0 = this.pairRow[t]! * n + this.pairCol[t]!;
-      for (let a = 0; a < 3; a++) {
-        const row = r0 + a * n;
-        const fa = f + 3 * a;
-        for (let b = 0; b < 3; b++) {
-          const x = F[fa + b]!;
-          re[row + b] = re[row + b]! + x * cr;
-          im[row + b] = im[row + b]! + x * ci;
+      const I = pairRow[t]!;
+      const J = pairCol[t]!;
+      if (I > J) {
+        // block below the diagonal: as it is
+        let row = I * n + J;
+        for (let a = 0, fa = f; a < 3; a++, fa += 3, row += n) {
+          const x0 = F[fa]!;
+          const x1 = F[fa + 1]!;
+          const x2 = F[fa + 2]!;
+          re[row] = re[row]! + x0 * hr;
+          im[row] = im[row]! + x0 * hi;
+          re[row + 1] = re[row + 1]! + x1 * hr;
+          im[row + 1] = im[row + 1]! + x1 * hi;
+          re[row + 2] = re[row + 2]! + x2 * hr;
+          im[row + 2] = im[row + 2]! + x2 * hi;
         }
-      }
-    }
-    // only the lower triangle is read by the eigensolver: store (D + D†)/2 there
-    for (let r = 0; r < n; r++) {
-      im[r * n + r] = 0;
-      for (let c = 0; c < r; c++) {
-        re[r * n + c] = (re[r * n + c]! + re[c * n + r]!) / 2;
-        im[r * n + c] = (im[r * n + c]! - im[c * n + r]!) / 2;
+      } else if (I < J) {
+        // block above: its conjugate transpose lands in block (J, I): F[a][b] → (J+b, I+a)
+        const r0 = J * n + I;
+        for (let a = 0, fa = f; a < 3; a++, fa += 3) {
+          const x0 = F[fa]!;
+          const x1 = F[fa + 1]!;
+          const x2 = F[fa + 2]!;
+          const c0 = r0 + a;
+          const c1 = c0 + n;
+          const c2 = c1 + n;
+          re[c0] = re[c0]! + x0 * hr;
+          im[c0] = im[c0]! - x0 * hi;
+          re[c1] = re[c1]! + x1 * hr;
+          im[c1] = im[c1]! - x1 * hi;
+          re[c2] = re[c2]! + x2 * hr;
+          im[c2] = im[c2]! - x2 * hi;
+        }
+      } else {
+        // diagonal block: element (a, b) below, (b, a) conjugated above, 2·Re on the diagonal
+        const r0 = I * n + I;
+        for (let a = 0; a < 3; a++) {
+          const fa = f + 3 * a;
+          for (let b = 0; b < 3; b++) {
+            const x = F[fa + b]!;
+            if (a > b) {
+              const at = r0 + a * n + b;
+              re[at] = re[at]! + x * hr;
+              im[at] = im[at]! + x * hi;
+            } else if (a < b) {
+              const at = r0 + b * n + a;
+              re[at] = re[at]! + x * hr;
+              im[at] = im[at]! - x * hi;
+            } else {
+              const at = r0 + a * n + a;
+              re[at] = re[at]! + x * cr;
+            }
+          }
+        }
       }
     }
     return { re, im };

@@ -6,6 +6,25 @@
 // (optional) are the QL rotations applied to the identity, multiplied back by the phases and
 // the Householder reflections. Working directly on the complex n×n matrix costs about a quarter
 // of the real 2n×2n embedding.
+//
+// Two implementations of that one method:
+//  * hermitianEigen (the default): the reduction, the QL step and the back-transformation run
+//    in a WebAssembly kernel with SIMD (tools/eigen-wasm/src/lib.rs, built reproducibly by
+//    tools/eigen-wasm/build.sh, `npm run build:eigen-kernel`; the module ships as
+//    core/phonon/eigen-kernel.wasm and, base64, in eigen-kernel-wasm.ts, so nothing is compiled
+//    at install). The matrix is held in "paired split complex" rows (the real, or imaginary,
+//    parts of two neighbouring columns are one f64x2), and the rank-2 update of reduction step k
+//    is applied in the same sweep as the matrix-vector product of step k+1, two rows at a time.
+//    Eigenvalues only (every classification path) use LAPACK's root-free dsterf for the
+//    tridiagonal step; with eigenvectors, the reference's QL with the rotations accumulated.
+//    Same scaling, phases, ordering and output as the reference; the rounding differs
+//    (eigenvalues agree to ~1e-14 of the spectral radius: test/eigen-kernel.test.ts). Speed
+//    beside numpy's LAPACK: bench/phonon-speed.ts (npm run bench:phonon), eigen_vs_numpy.
+//    The kernel's memory grows to the largest solve seen and stays (about 16·n² bytes without
+//    vectors, 40·n² with).
+//  * hermitianEigenReference: the same method in TypeScript, the reference the kernel is tested
+//    against and the fallback where WebAssembly SIMD is unavailable (SOFTMODE_EIGEN=js forces it).
+import { EIGEN_KERNEL_WASM_BASE64 } from './eigen-kernel-wasm.js';
 
 export interface HermitianEigenResult {
   /** eigenvalues, ascending */
@@ -20,6 +39,176 @@ export interface HermitianEigenResult {
  * (row-major n×n; only the lower triangle is read). The inputs are not modified.
  */
 export function hermitianEigen(reIn: Float64Array, imIn: Float64Array, n: number, wantVectors = false): HermitianEigenResult {
+  const k = eigenKernel();
+  return k ? hermitianEigenWasm(k, reIn, imIn, n, wantVectors) : hermitianEigenReference(reIn, imIn, n, wantVectors);
+}
+
+/** Which implementation hermitianEigen uses in this process: 'wasm-simd' or 'js'. */
+export function hermitianEigenBackend(): 'wasm-simd' | 'js' {
+  return eigenKernel() ? 'wasm-simd' : 'js';
+}
+
+// ---- WebAssembly kernel ------------------------------------------------------------------
+
+// The project's TypeScript libs (ES2023 + node types) do not declare WebAssembly: the little
+// used here, typed locally.
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: object };
+}
+
+interface KernelExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  __heap_base: { value: number };
+  tridiag(n: number, am: number, d: number, er: number, ei: number, tau: number, hr: number, hi: number, vb: number): void;
+  tql(n: number, d: number, e: number, z: number): number;
+  sterf(n: number, d: number, e: number): number;
+  apply_q(n: number, tau: number, hr: number, hi: number, xr: number, xi: number, work: number): void;
+  scale(n: number, am: number, f: number): void;
+}
+
+let kernel: KernelExports | null | undefined;
+
+/** The instantiated kernel, or null where WebAssembly SIMD is unavailable or SOFTMODE_EIGEN=js. */
+export function eigenKernel(): KernelExports | null {
+  if (kernel !== undefined) return kernel;
+  kernel = null;
+  if (process.env.SOFTMODE_EIGEN === 'js') return kernel;
+  try {
+    const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const mod = new WA.Module(Buffer.from(EIGEN_KERNEL_WASM_BASE64, 'base64'));
+    kernel = new WA.Instance(mod, {}).exports as KernelExports;
+  } catch {
+    kernel = null; // no WebAssembly SIMD here: the TypeScript reference does the work
+  }
+  return kernel;
+}
+
+/**
+ * Byte offsets of the f64 arrays of one solve inside the kernel's memory (grown as needed).
+ * am: the matrix in paired-split-complex rows (tools/eigen-wasm/src/lib.rs), n rows of
+ * 2·n2 doubles (n2 = n rounded up to even); after the reduction it holds the eigenvectors'
+ * real and imaginary parts (n×n each) for apply_q. vb: the kernel's per-step vectors (8·n2).
+ */
+function layout(k: KernelExports, n: number, wantVectors: boolean) {
+  let at = (Number(k.__heap_base.value) + 15) & ~15;
+  const take = (len: number): number => {
+    const o = at;
+    at += ((8 * len + 15) >> 4) << 4;
+    return o;
+  };
+  const n2 = (n + 1) & ~1;
+  const L = {
+    n2,
+    am: take(2 * n * n2),
+    d: take(n),
+    er: take(n),
+    ei: take(n),
+    tau: take(n),
+    vb: take(8 * n2),
+    hr: wantVectors ? take(n * n) : 0,
+    hi: wantVectors ? take(n * n) : 0,
+    z: wantVectors ? take(n * n) : 0,
+  };
+  const have = k.memory.buffer.byteLength;
+  if (at > have) k.memory.grow(Math.ceil((at - have) / 65536));
+  return L;
+}
+
+function hermitianEigenWasm(k: KernelExports, reIn: Float64Array, imIn: Float64Array, n: number, wantVectors: boolean): HermitianEigenResult {
+  if (reIn.length < n * n || imIn.length < n * n) throw new RangeError('hermitianEigen: arrays shorter than n×n');
+  if (n === 0) return wantVectors ? { values: new Float64Array(0), vecRe: new Float64Array(0), vecIm: new Float64Array(0) } : { values: new Float64Array(0) };
+  const L = layout(k, n, wantVectors);
+  const buf = k.memory.buffer;
+  const f64 = (o: number, len: number): Float64Array => new Float64Array(buf, o, len);
+  // lower triangle into paired-split-complex rows: (a, b) → re at a·rs + 4⌊b/2⌋ + b mod 2,
+  // im 2 further; the largest magnitude on the way
+  const rs = 2 * L.n2;
+  const M = f64(L.am, n * rs);
+  let maxAbs = 0;
+  let nonFinite = 0; // stays 0 unless an entry is ±∞ or NaN (then x·0 is NaN)
+  for (let i = 0; i < n; i++) {
+    const r = i * n;
+    const o = i * rs;
+    for (let j = 0; j <= i; j++) {
+      const q = o + ((j >> 1) << 2) + (j & 1);
+      const x = reIn[r + j]!;
+      const y = imIn[r + j]!;
+      M[q] = x;
+      M[q + 2] = y;
+      const ax = Math.abs(x);
+      const ay = Math.abs(y);
+      if (ax > maxAbs) maxAbs = ax;
+      if (ay > maxAbs) maxAbs = ay;
+      nonFinite += x * 0 + y * 0;
+    }
+  }
+  if (nonFinite !== 0) throw new RangeError('hermitianEigen: the matrix has a non-finite entry');
+  // the same exact power-of-two scaling as the reference (see there): x·2^−h·2^−h
+  const halfExp = maxAbs > 0 ? Math.round(Math.log2(maxAbs) / 2) : 0;
+  if (halfExp !== 0) k.scale(n, L.am, 2 ** -halfExp);
+  k.tridiag(n, L.am, L.d, L.er, L.ei, L.tau, L.hr, L.hi, L.vb);
+  const d = f64(L.d, n);
+  const eRe = f64(L.er, n);
+  const eIm = f64(L.ei, n);
+  // Phases making the sub-diagonal real: D_0 = 1, D_{k+1} = D_k β_k/|β_k|; |β_k| replaces β_k
+  // in place (er becomes the real sub-diagonal e of the QL step).
+  const phRe = new Float64Array(n);
+  const phIm = new Float64Array(n);
+  phRe[0] = 1;
+  for (let q = 0; q < n - 1; q++) {
+    const mag = Math.hypot(eRe[q]!, eIm[q]!);
+    if (mag > 0) {
+      const ur = eRe[q]! / mag;
+      const ui = eIm[q]! / mag;
+      phRe[q + 1] = phRe[q]! * ur - phIm[q]! * ui;
+      phIm[q + 1] = phRe[q]! * ui + phIm[q]! * ur;
+    } else {
+      phRe[q + 1] = phRe[q]!;
+      phIm[q + 1] = phIm[q]!;
+    }
+    eRe[q] = mag;
+  }
+  eRe[n - 1] = 0;
+  if (wantVectors) {
+    const z = f64(L.z, n * n);
+    z.fill(0);
+    for (let i = 0; i < n; i++) z[i * n + i] = 1;
+  }
+  // values only: LAPACK's root-free dsterf (what numpy's eigvalsh runs too); with vectors the
+  // QL of the reference with the rotations accumulated
+  const info = wantVectors ? k.tql(n, L.d, L.er, L.z) : k.sterf(n, L.d, L.er);
+  if (info !== 0) throw new Error('tridiagonalQL: no convergence');
+  const up = 2 ** halfExp;
+  if (!wantVectors) {
+    const values = Float64Array.from(d).sort();
+    for (let i = 0; i < n; i++) values[i] = values[i]! * up * up;
+    return { values };
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[a]! - d[b]!);
+  const values = new Float64Array(n);
+  for (let i = 0; i < n; i++) values[i] = d[order[i]!]! * up * up;
+  // eigenvector c of A: Q · D · z_order[c]; X = D·Zᵀ (re, im: n×n each) where the matrix was
+  const z = f64(L.z, n * n);
+  const Ar = f64(L.am, n * n);
+  const Ai = f64(L.am + 8 * n * n, n * n);
+  for (let i = 0; i < n; i++) {
+    const pr = phRe[i]!;
+    const pi = phIm[i]!;
+    for (let c = 0; c < n; c++) {
+      const zz = z[order[c]! * n + i]!;
+      Ar[i * n + c] = pr * zz;
+      Ai[i * n + c] = pi * zz;
+    }
+  }
+  k.apply_q(n, L.tau, L.hr, L.hi, L.am, L.am + 8 * n * n, L.vb);
+  return { values, vecRe: Float64Array.from(Ar), vecIm: Float64Array.from(Ai) };
+}
+
+// ---- TypeScript reference ------------------------------------------------------------------
+
+/** The same solver in TypeScript (the kernel's reference; also the fallback). */
+export function hermitianEigenReference(reIn: Float64Array, imIn: Float64Array, n: number, wantVectors = false): HermitianEigenResult {
   if (reIn.length < n * n || imIn.length < n * n) throw new RangeError('hermitianEigen: arrays shorter than n×n');
   // Scale to entries of order 1 by an even power of two, undone on the eigenvalues. Without it
   // the reduction's higher powers of the entries under- or overflow far inside the double range
