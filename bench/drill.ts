@@ -34,18 +34,18 @@
 // service logs' tails.
 import { mulberry32 } from '../core/math/random.js';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
-import { readStructureFile } from '../core/structure/io/index.js';
 import { postgresPid, postgresState, startPostgres, stopPostgres, stopServices, temporalPid } from '../engine/services/index.js';
 import type { PostgresState } from '../engine/services/postgres.js';
 import { REPO_ROOT, isAlive, portAccepts, readJson, sleep } from '../engine/services/util.js';
 import { Store } from '../store/index.js';
 import { median } from './stats.js';
+import { type Checks, type InputSet, campaignChecks, mattergenInputs } from './drill-checks.js';
 
 const KINDS = ['worker', 'temporal', 'postgres', 'cli', 'chgnet-resume'] as const;
 type Kind = (typeof KINDS)[number];
@@ -145,37 +145,9 @@ function loadAvg(): { '1m': number; '5m': number; '15m': number } {
 
 // ------------------------------------------------------------------ inputs
 
-interface InputSet {
-  dir: string;
-  files: { source: string; atoms: number }[];
-}
-
 /** MatterGen structures with ≤ maxAtoms atoms (not the *_symmetrized duplicates), by path, the first n. */
 function prepareInputs(name: string, n: number, maxAtoms: number, order: 'path' | 'size'): InputSet {
-  const dir = join(BASE, name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const found: { source: string; atoms: number }[] = [];
-  const walk = (d: string) => {
-    for (const f of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, f.name);
-      if (f.isDirectory()) walk(p);
-      else if (f.name.endsWith('.cif') && !f.name.includes('_symmetrized')) {
-        try {
-          const s = readStructureFile(p);
-          if (s.length === 1 && s[0]!.numbers.length <= maxAtoms) found.push({ source: relative(MATTERGEN, p), atoms: s[0]!.numbers.length });
-        } catch {
-          // unreadable: not an input for the drill
-        }
-      }
-    }
-  };
-  walk(MATTERGEN);
-  found.sort((a, b) => (order === 'size' ? a.atoms - b.atoms : 0) || a.source.localeCompare(b.source));
-  const files = found.slice(0, n);
-  if (files.length < n) throw new Error(`only ${files.length} MatterGen structures with ≤ ${maxAtoms} atoms under ${MATTERGEN} (asked for ${n})`);
-  for (const f of files) copyFileSync(join(MATTERGEN, f.source), join(dir, `${basename(dirname(f.source))}__${basename(f.source)}`));
-  return { dir, files };
+  return mattergenInputs(MATTERGEN, join(BASE, name), n, maxAtoms, order);
 }
 
 // ------------------------------------------------------------------ the campaign command
@@ -278,84 +250,11 @@ class StoreProbe {
 
 // ------------------------------------------------------------------ checks after a campaign
 
-interface Checks {
-  items: number;
-  results: number;
-  done: number;
-  failed: number;
-  rejected: number;
-  unfinished: number;
-  duplicates: number;
-  recomputed_steps: number;
-  overlapping_computations: number;
-  steps_lost: number;
-  lost_detail: { done_without_result: number; result_step_missing: number; computed_step_unrecorded: number };
-  steps_used: number;
-  resumed_relaxations: number;
-  resumed_relax_results: number;
-  fault_attempts: number;
-  fault_error_classes: Record<string, number>;
-  failed_errors: { error_class: string | null; error_message: string | null }[];
-  labels: Record<string, number>;
-}
-
 async function checkCampaign(dir: string): Promise<Checks> {
   const pgh = await startPostgres(dir);
   const store = new Store(pgh.url);
   try {
-    const c = await store.getCampaign(CAMPAIGN);
-    if (!c) throw new Error(`no campaign '${CAMPAIGN}' in ${dir}`);
-    const id = c.id;
-    const q = async (sql: string): Promise<number> => Number(Object.values((await store.pool.query(sql, [id])).rows[0] ?? { n: 0 })[0] ?? 0);
-    const p = await store.progress(id);
-    const prov = await store.provenanceCounts(id);
-    const results = await q('select count(*) as n from results where campaign_id = $1');
-    const duplicates = await q(`select coalesce(sum(n - 1), 0) as n from (select campaign_item_id, count(*) as n from results where campaign_id = $1 group by 1 having count(*) > 1) x`);
-    const duplicateStructures = await q(`select coalesce(sum(n - 1), 0) as n from (select structure_id, count(*) as n from results where campaign_id = $1 group by 1 having count(*) > 1) x`);
-    const doneWithoutResult = await q(`select count(*) as n from campaign_items i where i.campaign_id = $1 and i.status = 'done' and not exists (select 1 from results r where r.campaign_item_id = i.id)`);
-    const resultStepMissing = await q(
-      `select count(*) as n from results r cross join lateral unnest(array[r.relax_key, r.phonon_key, r.classify_key]) as k(key)
-        where r.campaign_id = $1 and k.key is not null and not exists (select 1 from step_results s where s.key = k.key)`,
-    );
-    const computedUnrecorded = await q(
-      `select count(*) as n from (select distinct a.campaign_item_id, a.generation, a.step from attempts a join campaign_items i on i.id = a.campaign_item_id
-         where i.campaign_id = $1 and a.outcome = 'computed') x
-        where not exists (select 1 from step_uses u where u.campaign_item_id = x.campaign_item_id and u.generation = x.generation and u.step = x.step)`,
-    );
-    const resumed = await q(`select count(*) as n from attempts a join campaign_items i on i.id = a.campaign_item_id where i.campaign_id = $1 and a.step = 'relax' and a.outcome = 'resumed'`);
-    const relaxKeys = await store.pool.query<{ key: string }>(`select distinct r.relax_key as key from results r where r.campaign_id = $1 and r.relax_key is not null`, [id]);
-    let resumedPayloads = 0;
-    for (const row of relaxKeys.rows) if ((await store.peekStep<{ resumed?: boolean }>(row.key))?.payload.resumed) resumedPayloads++;
-    const faults = await store.pool.query<{ error_class: string | null; n: string }>(
-      `select a.error_class, count(*) as n from attempts a join campaign_items i on i.id = a.campaign_item_id where i.campaign_id = $1 and a.outcome = 'fault' group by 1 order by 2 desc`,
-      [id],
-    );
-    const failedRows = await store.pool.query<{ error_class: string | null; error_message: string | null }>(
-      `select error_class, left(error_message, 300) as error_message from campaign_items where campaign_id = $1 and status = 'failed' limit 10`,
-      [id],
-    );
-    const labels = await store.pool.query<{ label: string; n: string }>('select label, count(*) as n from results where campaign_id = $1 group by 1 order by 1', [id]);
-    const lost = { done_without_result: doneWithoutResult, result_step_missing: resultStepMissing, computed_step_unrecorded: computedUnrecorded };
-    return {
-      items: p.total,
-      results,
-      done: p.done,
-      failed: p.failed,
-      rejected: p.rejected,
-      unfinished: p.pending + p.running,
-      duplicates: duplicates + duplicateStructures,
-      recomputed_steps: prov.recomputedSteps,
-      overlapping_computations: prov.overlappingComputations,
-      steps_lost: doneWithoutResult + resultStepMissing + computedUnrecorded,
-      lost_detail: lost,
-      steps_used: prov.stepsUsed,
-      resumed_relaxations: resumed,
-      resumed_relax_results: resumedPayloads,
-      fault_attempts: faults.rows.reduce((a, r) => a + Number(r.n), 0),
-      fault_error_classes: Object.fromEntries(faults.rows.map((r) => [r.error_class ?? 'null', Number(r.n)])),
-      failed_errors: failedRows.rows,
-      labels: Object.fromEntries(labels.rows.map((r) => [r.label, Number(r.n)])),
-    };
+    return await campaignChecks(store, CAMPAIGN);
   } finally {
     await store.close().catch(() => undefined);
     if (pgh.started) await stopPostgres(dir);

@@ -36,6 +36,8 @@ const SPEC = {
   'inference-slots': { kind: 'int', min: 0, help: 'concurrent relax/forces activities (default: cores)' },
   'light-slots': { kind: 'int', min: 0, help: 'concurrent light activities' },
   'no-workers': { kind: 'boolean', help: 'orchestrate only (workers run elsewhere: softmode worker)' },
+  temporal: { kind: 'string', metavar: 'HOST:PORT', help: 'an external Temporal server (default $TEMPORAL_ADDRESS; else the embedded dev server)' },
+  database: { kind: 'string', metavar: 'URL', help: 'an external PostgreSQL store, postgres://… (default $DATABASE_URL; else embedded)' },
   'keep-services': { kind: 'boolean', help: 'leave the embedded servers running at exit' },
   json: { kind: 'boolean', help: 'print the final summary as JSON on stdout' },
   'until-ci': {
@@ -88,6 +90,9 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`softmode run: no such file or directory: ${missing.join(', ')}`);
     return 2;
   }
+  // external services: what openEnv and the worker processes read (nothing embedded is started for them)
+  if (v.temporal) process.env['TEMPORAL_ADDRESS'] = v.temporal;
+  if (v.database) process.env['DATABASE_URL'] = v.database;
   let lock: RunLock;
   try {
     lock = acquireRunLock(dir, `softmode run ${argv.join(' ')}`.trim());

@@ -14,9 +14,11 @@ const SPEC = {
   'inference-slots': { kind: 'int', min: 0, help: 'concurrent relax/forces activities (default --slots, else cores)' },
   'light-slots': { kind: 'int', min: 0, help: 'concurrent light activities (default --slots)' },
   'campaign-dir': { kind: 'string', metavar: 'DIR', help: 'embedded services to use without TEMPORAL_ADDRESS / DATABASE_URL' },
+  temporal: { kind: 'string', metavar: 'HOST:PORT', help: 'the Temporal server (default $TEMPORAL_ADDRESS)' },
+  database: { kind: 'string', metavar: 'URL', help: 'the PostgreSQL store, postgres://… (default $DATABASE_URL)' },
 } as const satisfies OptionsSpec;
 
-const USAGE = `usage: softmode worker --queue inference|light|all [--slots N] [--campaign-dir DIR]
+const USAGE = `usage: softmode worker --queue inference|light|all [--slots N] [--temporal HOST:PORT --database URL | --campaign-dir DIR]
 
 options:
 ${formatOptions(SPEC)}`;
@@ -27,6 +29,8 @@ export async function run(argv: string[]): Promise<number> {
   const v = a.values;
   const q = v.queue;
   const queues: QueueName[] = q === 'all' ? ['light', 'inference'] : q === 'inference' ? ['inference'] : ['light'];
+  if (v.temporal) process.env['TEMPORAL_ADDRESS'] = v.temporal;
+  if (v.database) process.env['DATABASE_URL'] = v.database;
   const env = await openEnv(campaignDirOf(v['campaign-dir']), { temporal: true, log: (m) => console.error(m) });
   const slots = v.slots;
   const sup = new WorkerSupervisor({

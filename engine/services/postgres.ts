@@ -5,7 +5,7 @@
 // system user (the existing `postgres` user, or `softmode-pg` created with useradd).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, chownSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
@@ -117,8 +117,16 @@ function logTail(path: string, n = 2000): string {
   }
 }
 
+export interface PostgresOptions {
+  /**
+   * Addresses to listen on besides 127.0.0.1 (a cluster's host-side addresses, docs/deploy.md);
+   * clients on those addresses' networks may then connect with the password (pg_hba `samenet`).
+   */
+  listenAddresses?: readonly string[];
+}
+
 /** Start (or reuse) the campaign's PostgreSQL; creates the cluster and database on first use. */
-export async function startPostgres(campaignDir: string, log: (m: string) => void = () => undefined): Promise<PostgresHandle> {
+export async function startPostgres(campaignDir: string, log: (m: string) => void = () => undefined, opts: PostgresOptions = {}): Promise<PostgresHandle> {
   const dir = postgresDir(campaignDir);
   const data = dataDir(campaignDir);
   const statePath = join(dir, 'state.json');
@@ -169,12 +177,18 @@ export async function startPostgres(campaignDir: string, log: (m: string) => voi
   // gone and starts. If the old one is still alive but not answering, give it time to go away.
   state.port = await freePort(state.port || undefined);
   writeJson(statePath, state);
+  const extra = (opts.listenAddresses ?? []).filter((a) => a !== '127.0.0.1');
+  if (extra.length > 0) {
+    const hba = join(data, 'pg_hba.conf');
+    const line = 'host all all samenet scram-sha-256';
+    if (!readFileSync(hba, 'utf8').split('\n').some((l) => l.trim() === line)) appendFileSync(hba, `# softmode: clients on the listen addresses' networks (cluster nodes)\n${line}\n`);
+  }
   const logPath = join(dir, 'postgres.log');
   const fd = openSync(logPath, 'a');
   if (who) chownSync(logPath, who.uid, who.gid);
   const child = spawn(
     bins.postgres,
-    ['-D', data, '-p', String(state.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    ['-D', data, '-p', String(state.port), '-c', `listen_addresses=${['127.0.0.1', ...extra].join(',')}`, '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
     { detached: true, stdio: ['ignore', fd, fd], ...(who ? { uid: who.uid, gid: who.gid } : {}), env: { ...process.env, LC_ALL: 'C' } },
   );
   closeSync(fd);
