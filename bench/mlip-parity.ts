@@ -1,21 +1,27 @@
-// ML-potential parity: CHGNet 0.3.0 as exported to ONNX and run in Node (onnxruntime-node)
-// against PyTorch CHGNet (its own code, float32 as users run it, and float64), on frames of
-// ../shared/data/parity/*.xyz and MatterGen structures; plus each one's error against the DFT
-// labels of the xyz frames.
+// ML-potential parity: an exported model (default CHGNet 0.3.0) run as ONNX in Node
+// (onnxruntime-node) against its own PyTorch code (float32 as users run it, and float64), on
+// frames of ../shared/data/parity/*.xyz and MatterGen structures; plus each one's error against
+// the DFT labels of the xyz frames.
 //
 //   npm run parity:mlip                       (runs the PyTorch side, then the ONNX side)
-//   node dist/bench/mlip-parity.js [--reuse] [--frames-per-file 125] [--mattergen 60] [--threads 1]
+//   npm run parity:mlip -- --model m3gnet-mp-2021.2.8 --frames-per-file 20 --mattergen 10
+//   node dist/bench/mlip-parity.js [--model M] [--reuse] [--frames-per-file 125] [--mattergen 60] [--threads 1]
 //
-// The PyTorch side is tools/export/chgnet_parity.py in tools/.venv (created and filled from
-// tools/requirements.txt if absent). It writes the structures it evaluated; this side evaluates
-// exactly those (same atoms, same order) and re-reads the xyz frames with our own reader to take
-// the DFT labels (and to check that both readers agree on the geometry).
-// Writes bench/results/mlip-parity.json and the `parity` summary in models/chgnet-0.3.0/manifest.json.
+// The PyTorch side: for CHGNet tools/export/chgnet_parity.py in tools/.venv (created and filled
+// from tools/requirements.txt if absent); for a model whose manifest names a `pytorch_reference`
+// (the matgl models: tools/export/matgl_parity.py in tools/.venv-matgl, made by its `ensure`
+// script), that one. It writes the structures it evaluated; this side evaluates exactly those
+// (same atoms, same order) and re-reads the xyz frames with our own reader to take the DFT labels
+// (and to check that both readers agree on the geometry).
+// Writes bench/results/mlip-parity.json (CHGNet) or mlip-parity-<model>.json, and the `parity`
+// summary in models/<model>/manifest.json. The result keeps the reference numbers of the first
+// structures (`test_frames`) for test/potential-*.test.ts.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 import { type OnnxPotential, resolvePotential } from '../core/potential/index.js';
+import { pytorchReference, referencePython } from './mlip-reference.js';
 import { repoRoot } from '../core/paths.js';
 import type { PotentialResult } from '../core/potential/types.js';
 import { readStructureFile } from '../core/structure/io/index.js';
@@ -38,27 +44,13 @@ interface Item {
 const root = repoRoot();
 const shared = join(root, '..', 'shared');
 const { values: args } = parseProcessArgs('parity:mlip', {
+  model: { kind: 'string', default: 'chgnet-0.3.0', help: 'model name (default chgnet-0.3.0)' },
   reuse: { kind: 'boolean', help: 'reuse the PyTorch results already written' },
   'frames-per-file': { kind: 'int', min: 0, default: 125, help: 'xyz frames per parity file (default 125)' },
   mattergen: { kind: 'int', min: 0, default: 60, help: 'MatterGen structures (default 60)' },
   threads: { kind: 'positive-int', default: 1, help: 'threads of both sides (default 1)' },
 } as const satisfies OptionsSpec);
 const threads = args.threads;
-
-function ensurePython(): string {
-  const venv = join(root, 'tools/.venv');
-  const py = join(venv, 'bin/python');
-  if (!existsSync(py)) {
-    console.log('creating tools/.venv and installing tools/requirements.txt ...');
-    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
-  }
-  try {
-    execFileSync(py, ['-c', 'import chgnet, torch, ase, pymatgen'], { stdio: 'ignore' });
-  } catch {
-    execFileSync(py, ['-m', 'pip', 'install', '-q', '-r', join(root, 'tools/requirements.txt')], { stdio: 'inherit' });
-  }
-  return py;
-}
 
 function toStructure(it: Item): Structure {
   return makeStructure({ ...it.structure, name: `${it.source}#${it.index}` });
@@ -132,17 +124,20 @@ function maeVsDft(pred: readonly (Pred | PotentialResult)[], dft: readonly (Dft 
 }
 
 async function main(): Promise<void> {
-  const cache = join(root, 'tools/export/.cache/mlip-parity-pytorch.json');
+  const model = args.model;
+  const chgnet = model === 'chgnet-0.3.0';
+  const ref0 = pytorchReference(model);
+  const cache = join(root, chgnet ? 'tools/export/.cache/mlip-parity-pytorch.json' : `tools/export/.cache/mlip-parity-pytorch-${model}.json`);
   if (!args.reuse || !existsSync(cache)) {
-    const py = ensurePython();
-    console.log('PyTorch CHGNet (tools/export/chgnet_parity.py) ...');
+    const py = referencePython(ref0);
+    console.log(`${ref0.label} (${ref0.parity}) ...`);
     execFileSync(
       py,
-      [join(root, 'tools/export/chgnet_parity.py'), '--out', cache, '--frames-per-file', String(args['frames-per-file']), '--mattergen', String(args.mattergen), '--threads', String(threads)],
+      [join(root, ref0.parity), ...ref0.args, '--out', cache, '--frames-per-file', String(args['frames-per-file']), '--mattergen', String(args.mattergen), '--threads', String(threads)],
       { stdio: 'inherit' },
     );
   }
-  const ref = JSON.parse(readFileSync(cache, 'utf8')) as { items: Item[]; seconds: Record<string, number>; chgnet_package: string; torch: string };
+  const ref = JSON.parse(readFileSync(cache, 'utf8')) as { items: Item[]; seconds: Record<string, number>; chgnet_package?: string; matgl?: string; matgl_backend?: string; torch: string };
   const items = ref.items;
   const structures = items.map(toStructure);
 
@@ -176,7 +171,7 @@ async function main(): Promise<void> {
 
   const results: Record<string, { onnx: PotentialResult[]; seconds: number }> = {};
   for (const precision of ['float64', 'float32'] as const) {
-    const pot = (await resolvePotential('chgnet-0.3.0', { precision, threads })) as OnnxPotential;
+    const pot = (await resolvePotential(model, { precision, threads })) as OnnxPotential;
     const t0 = performance.now();
     const onnx = await pot.evaluate(structures);
     results[precision] = { onnx, seconds: (performance.now() - t0) / 1000 };
@@ -199,11 +194,12 @@ async function main(): Promise<void> {
   const atoms = items.map((it) => it.structure.numbers.length);
   const out = {
     description:
-      'CHGNet 0.3.0: ONNX in Node (onnxruntime-node, CPU) vs PyTorch CHGNet (its own code). Top-level figures: the default ' +
-      'float64 ONNX graph vs PyTorch CHGNet float32 (as users run it). by_precision gives both ONNX graphs against both ' +
+      `${model}: ONNX in Node (onnxruntime-node, CPU) vs ${ref0.label} (its own code). Top-level figures: the default ` +
+      'float64 ONNX graph vs the PyTorch reference in float32 (as users run it). by_precision gives both ONNX graphs against both ' +
       'PyTorch precisions; pytorch_float32_vs_float64 is the float32 reference\'s own rounding error, which bounds any ' +
       'comparison against it.',
-    command: 'npm run parity:mlip',
+    model,
+    command: chgnet ? 'npm run parity:mlip' : `npm run parity:mlip -- --model ${model} --frames-per-file ${args['frames-per-file']} --mattergen ${args.mattergen}`,
     frames: items.length,
     frames_xyz: items.filter((it) => it.kind === 'xyz').length,
     structures_mattergen: items.filter((it) => it.kind === 'cif').length,
@@ -228,8 +224,11 @@ async function main(): Promise<void> {
       }),
     ),
     pytorch_float32_vs_float64: compare(t32, t64, items),
-    note:
-      'What bounds the float32 comparisons: PyTorch CHGNet float32 differs from the same code in float64 by ' +
+    note: !chgnet
+      ? `The reference is ${ref0.label}. pytorch_float32_vs_float64 is that code's own float32 rounding; the float64 ONNX graph ` +
+        'against the float64 reference (by_precision.float64.vs_pytorch_float64) is the export\'s own error. Effect on phonons: a ' +
+        'force error dF over the 0.01 A displacement is a force-constant error dF/0.01 eV/A^2.'
+      : 'What bounds the float32 comparisons: PyTorch CHGNet float32 differs from the same code in float64 by ' +
       'max_abs_force_diff in pytorch_float32_vs_float64 (float32 rounding amplified by d(acos)/dx = -1/sqrt(1-x^2) ' +
       'at nearly collinear triplets, cos scaled by 1-1e-6). The float64 ONNX graph reproduces PyTorch float64 to ' +
       '~1e-11 eV/A (by_precision.float64.vs_pytorch_float64), so its difference from PyTorch float32 is the float32 ' +
@@ -238,17 +237,26 @@ async function main(): Promise<void> {
       '~1 THz of spurious (possibly imaginary) frequency; dF = 1e-5: ~0.1 THz; the float64 graph (dF ~ 1e-11) is clean.',
     by_precision: byPrecision,
     reader_check: { max_abs_cartesian_diff_A: readerMaxPosDiff, note: 'our extxyz reader vs ASE on the same frames' },
-    pytorch: { chgnet: ref.chgnet_package, torch: ref.torch, seconds: ref.seconds, threads },
+    pytorch: {
+      ...(ref.chgnet_package ? { chgnet: ref.chgnet_package } : {}),
+      ...(ref.matgl ? { matgl: ref.matgl, matgl_backend: ref.matgl_backend } : {}),
+      torch: ref.torch,
+      seconds: ref.seconds,
+      threads,
+    },
+    // the reference numbers of the first structures, for test/potential-*.test.ts
+    test_frames: items.slice(0, 6).map((it) => ({ source: it.source, index: it.index, kind: it.kind, structure: it.structure, pytorch_float32: it.pytorch_float32, pytorch_float64: it.pytorch_float64 })),
     date_utc: new Date().toISOString(),
   };
+  const resultName = chgnet ? 'mlip-parity.json' : `mlip-parity-${model}.json`;
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/mlip-parity.json'), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(join(root, 'bench/results', resultName), JSON.stringify(out, null, 2) + '\n');
 
   // parity summary into the model's manifest (does not change the model's checksum)
-  const mpath = join(root, 'models/chgnet-0.3.0/manifest.json');
+  const mpath = join(root, 'models', model, 'manifest.json');
   const manifest = JSON.parse(readFileSync(mpath, 'utf8')) as Record<string, unknown>;
   manifest['parity'] = {
-    source: 'bench/results/mlip-parity.json (npm run parity:mlip)',
+    source: `bench/results/${resultName} (${out.command})`,
     date_utc: out.date_utc,
     frames: out.frames,
     float64_vs_pytorch_float32: shipped.vs_pytorch_float32,

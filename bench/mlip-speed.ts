@@ -1,8 +1,15 @@
-// ML-potential speed: ms per evaluation (energy + forces + stress) of CHGNet 0.3.0 as ONNX in
-// Node (onnxruntime-node, CPU) vs PyTorch CHGNet eager, same machine, same run, equal threads.
+// ML-potential speed: ms per evaluation (energy + forces + stress) of an exported model (default
+// CHGNet 0.3.0) as ONNX in Node (onnxruntime-node, CPU) vs its own PyTorch code eager, same
+// machine, same run, equal threads.
 //
 //   npm run bench:mlip
-//   node dist/bench/mlip-speed.js [--threads 1,2] [--sizes 8,64,216,512] [--reps 3]
+//   npm run bench:mlip -- --model m3gnet-mp-2021.2.8 --threads 1 --sizes 8,64,216
+//   node dist/bench/mlip-speed.js [--model M] [--threads 1,2] [--sizes 8,64,216,512] [--reps 3]
+//
+// The PyTorch side is the model's reference (bench/mlip-reference.ts): CHGNet's
+// tools/export/chgnet_speed.py, the matgl models' tools/export/matgl_speed.py (matgl 2.0.4 in
+// float32, one structure per call as its ASE calculator runs). Writes bench/results/mlip-speed.json
+// (CHGNet) or mlip-speed-<model>.json.
 //
 // Cells: diamond Si supercells (1³, 2³, 3³, 4³ conventional cells = 8, 64, 216, 512 atoms),
 // rattled 0.03 Å (fixed seed); a batch holds differently rattled copies. For each case:
@@ -11,7 +18,7 @@
 //             eager forward + autograd forces/stress (tools/export/chgnet_speed.py)
 //   ratio     torch_ms / onnx_ms (> 1: ONNX faster)
 // plus the model-only parts (onnx_run_ms on prebuilt graphs, torch_forward_ms on prebuilt
-// CrystalGraphs). PyTorch runs float32 (CHGNet's only precision); ONNX runs both graphs.
+// CrystalGraphs / matgl graphs). PyTorch runs float32 (as users run it); ONNX runs both graphs.
 // Medians of `reps` calls after a warm-up. Writes bench/results/mlip-speed.json.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,10 +27,12 @@ import { join } from 'node:path';
 import { type OptionsSpec, parseProcessArgs } from '../cli/lib/args.js';
 import { type OnnxPotential, resolvePotential } from '../core/potential/index.js';
 import { repoRoot } from '../core/paths.js';
+import { pytorchReference, referencePython } from './mlip-reference.js';
 import { makeStructure, type Structure } from '../core/structure/structure.js';
 
 const root = repoRoot();
 const { values: args } = parseProcessArgs('bench:mlip', {
+  model: { kind: 'string', default: 'chgnet-0.3.0', help: 'model name (default chgnet-0.3.0)' },
   threads: { kind: 'list', item: 'int', min: 1, default: [1, 2], metavar: '1,2', help: 'thread counts (default 1,2)' },
   sizes: { kind: 'list', item: 'int', min: 1, default: [8, 64, 216, 512], metavar: '8,64,...', help: 'cell sizes in atoms: 8, 64, 216, 512 (default all)' },
   reps: { kind: 'positive-int', default: 2, help: 'timed calls per case after the warm-up (default 2)' },
@@ -112,13 +121,17 @@ async function main(): Promise<void> {
       })),
     }),
   );
-  execFileSync(join(root, 'tools/.venv/bin/python'), [join(root, 'tools/export/chgnet_speed.py'), casesPath, torchPath], { stdio: 'inherit' });
-  const torch = JSON.parse(readFileSync(torchPath, 'utf8')) as { torch: string; cases: { atoms: number; batch: number; threads: number; total_ms: number; forward_ms: number }[] };
+  const model = args.model;
+  const chgnet = model === 'chgnet-0.3.0';
+  const ref = pytorchReference(model);
+  if (!ref.speed) throw new Error(`the PyTorch reference of ${model} has no speed script`);
+  execFileSync(referencePython(ref), [join(root, ref.speed), ...ref.args, casesPath, torchPath], { stdio: 'inherit' });
+  const torch = JSON.parse(readFileSync(torchPath, 'utf8')) as { torch: string; reference?: string; cases: { atoms: number; batch: number; threads: number; total_ms: number; forward_ms: number }[] };
 
   const cases: Record<string, unknown>[] = [];
   for (const precision of ['float32', 'float64'] as const)
     for (const threads of threadList) {
-      const pot = (await resolvePotential('chgnet-0.3.0', { precision, threads })) as OnnxPotential;
+      const pot = (await resolvePotential(model, { precision, threads })) as OnnxPotential;
       for (const c of specs.filter((x) => x.threads === threads)) {
         const onnxMs = await timeIt(() => pot.evaluate(c.structures), c.reps);
         const graphs = pot.buildGraphs(c.structures);
@@ -147,23 +160,26 @@ async function main(): Promise<void> {
     }
   const out = {
     description:
-      'ms per evaluation (energy+forces+stress) per call of `batch` structures; ratio = torch_ms / onnx_ms (>1: ONNX faster). ' +
-      'PyTorch CHGNet eager runs float32; precision names the ONNX graph. Same machine, same run, equal thread counts.',
-    command: 'npm run bench:mlip',
-    note:
+      `${model}: ms per evaluation (energy+forces+stress) per call of \`batch\` structures; ratio = torch_ms / onnx_ms (>1: ONNX faster). ` +
+      `${ref.label} eager runs float32; precision names the ONNX graph. Same machine, same run, equal thread counts.`,
+    model,
+    command: chgnet ? 'npm run bench:mlip' : `npm run bench:mlip -- --model ${model} --threads ${threadList.join(',')} --sizes ${sizes.join(',')} --reps ${reps}`,
+    note: (chgnet ? '' : `PyTorch side: ${torch.reference ?? ref.label}. `) +
       'This machine has 2 cores shared with other jobs (see machine.loadavg): the threads=2 PyTorch figures are ' +
       'inflated by OpenMP oversubscription and should be read with care; threads=1 is the fair comparison here. ' +
-      'Per-operator profile of the ONNX graph: bench/results/mlip-onnx-profile.json (tools/export/profile_onnx.py): ' +
+      (chgnet ? '' : 'The PyTorch side evaluates the structures of a batch one after another (matgl\'s calculator). ') +
+      (!chgnet ? '' : 'Per-operator profile of the ONNX graph: bench/results/mlip-onnx-profile.json (tools/export/profile_onnx.py): ' +
       'ScatterElements (segment sums of the forward pass and the backward of every gather) dominates, then Gemm and ' +
-      'element-wise Mul. The float64 graph costs ~2-3x the float32 one.',
+      'element-wise Mul. The float64 graph costs ~2-3x the float32 one.'),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg_start: load0, loadavg_end: loadavg() },
     torch: torch.torch,
+    ...(torch.reference ? { pytorch_reference: torch.reference } : {}),
     onnxruntime_node: JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-node/package.json'), 'utf8')).version as string,
     cases,
     date_utc: new Date().toISOString(),
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
-  writeFileSync(join(root, 'bench/results/mlip-speed.json'), JSON.stringify(out, null, 2) + '\n');
+  writeFileSync(join(root, 'bench/results', chgnet ? 'mlip-speed.json' : `mlip-speed-${model}.json`), JSON.stringify(out, null, 2) + '\n');
 }
 
 main().catch((e: unknown) => {

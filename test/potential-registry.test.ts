@@ -28,7 +28,19 @@ const MANIFEST = JSON.parse(readFileSync(join(MODEL_DIR, 'manifest.json'), 'utf8
   files: Record<string, { path: string }>;
   inputs: Record<string, unknown>;
 };
-const TODAYS_NAMES = ['chgnet-0.3.0', 'chgnet-0.3.0-float32', 'chgnet-0.3.0-float64', 'lennard-jones', 'morse'];
+const TODAYS_NAMES = [
+  'chgnet-0.3.0',
+  'chgnet-0.3.0-float32',
+  'chgnet-0.3.0-float64',
+  'm3gnet-mp-2021.2.8',
+  'm3gnet-mp-2021.2.8-float32',
+  'm3gnet-mp-2021.2.8-float64',
+  'tensornet-matpes-pbe-v2025.1',
+  'tensornet-matpes-pbe-v2025.1-float32',
+  'tensornet-matpes-pbe-v2025.1-float64',
+  'lennard-jones',
+  'morse',
+];
 
 let tmp: string;
 /** A model folder `name` under `root`: the chgnet manifest changed by `edit`, its ONNX files linked. */
@@ -77,6 +89,11 @@ describe('names', () => {
       'lennard-jones': { model: 'lennard-jones', architecture: 'pair-lennard-jones', precision: 'float64' },
       morse: { model: 'morse', architecture: 'pair-morse', precision: 'float64' },
     };
+    for (const [m, arch] of [['m3gnet-mp-2021.2.8', 'matgl-m3gnet'], ['tensornet-matpes-pbe-v2025.1', 'matgl-tensornet']] as const) {
+      want[m] = { model: m, architecture: arch, precision: 'float64' };
+      want[`${m}-float32`] = { model: m, architecture: arch, precision: 'float32' };
+      want[`${m}-float64`] = { model: m, architecture: arch, precision: 'float64' };
+    }
     for (const name of TODAYS_NAMES) {
       const p = await resolvePotential(name, { threads: 1 });
       try {
@@ -136,8 +153,8 @@ describe('model folders', () => {
     const unknown = modelFolder(root, 'odd-arch', (m) => (m['architecture'] = 'nequip'));
     modelFolder(root, 'good');
     for (const [dir, name, pattern] of [
-      [none, 'no-arch', /does not state its architecture \(one of: chgnet, m3gnet\)/],
-      [unknown, 'odd-arch', /names architecture "nequip"; known: chgnet, m3gnet/],
+      [none, 'no-arch', /does not state its architecture \(one of: chgnet, m3gnet, matgl-m3gnet, matgl-tensornet\)/],
+      [unknown, 'odd-arch', /names architecture "nequip"; known: chgnet, m3gnet, matgl-m3gnet, matgl-tensornet/],
     ] as const) {
       for (const attempt of [
         () => resolvePotential(name, { modelDir: dir }),
@@ -179,7 +196,7 @@ describe('model folders', () => {
   });
 
   it('strategies feed exactly the inputs their ONNX contracts name', () => {
-    expect(knownArchitectures()).toEqual(['chgnet', 'm3gnet']);
+    expect(knownArchitectures()).toEqual(['chgnet', 'm3gnet', 'matgl-m3gnet', 'matgl-tensornet']);
     const s = rockSalt(5.6);
     const chgnet = chgnetArchitecture;
     expect(architectureStrategy('chgnet')).toBe(chgnetArchitecture);

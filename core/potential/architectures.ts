@@ -3,10 +3,11 @@
 // architecture = a new models/<name>/ folder, no code.
 import { chgnetArchitecture } from './strategy-chgnet.js';
 import { m3gnetArchitecture } from './strategy-m3gnet.js';
+import { matglM3gnetArchitecture, matglTensornetArchitecture } from './strategy-matgl.js';
 import type { ModelArchitecture } from './strategy.js';
 
 const ARCHITECTURES: ReadonlyMap<string, ModelArchitecture> = new Map<string, ModelArchitecture>(
-  [chgnetArchitecture, m3gnetArchitecture].map((a) => [a.name, a]),
+  [chgnetArchitecture, m3gnetArchitecture, matglM3gnetArchitecture, matglTensornetArchitecture].map((a) => [a.name, a]),
 );
 
 /** The strategy a manifest's `architecture` names; undefined for an unknown one. */

@@ -84,7 +84,7 @@ export function buildM3gnetGraph(s: Structure, options: Partial<M3gnetGraphOptio
   return { numAtoms: n, numbers, positions, cell, edgeCenter: nl.centers, edgeNeighbour: nl.neighbours, edgeImage: nl.images, edgeDistance: nl.distances, threeBody };
 }
 
-/** Flat batched inputs of the M3GNet ONNX contract (tools/export/m3gnet_flat.py). */
+/** Flat batched inputs of the M3GNet ONNX contract (tools/export/m3gnet_flat.py; matgl's too). */
 export interface M3gnetBatch {
   numStructures: number;
   numAtoms: number;
@@ -100,10 +100,24 @@ export interface M3gnetBatch {
   atomOffsets: number[];
 }
 
-export function batchM3gnetGraphs(graphs: readonly M3gnetGraph[]): M3gnetBatch {
+/** The fields an edge graph needs to be batched: atoms, edges, and rows of edge indices. */
+export interface EdgeGraph {
+  numAtoms: number;
+  numbers: Int32Array;
+  positions: Float64Array;
+  cell: Float64Array;
+  edgeCenter: Int32Array;
+  edgeNeighbour: Int32Array;
+  edgeImage: Int32Array;
+  /** `threeBodyWidth` edge indices per row; every column is offset by the graph's first edge */
+  threeBody: Int32Array;
+}
+
+/** Concatenate graphs into one batch: atom indices and edge indices shift by the graphs before. */
+export function batchEdgeGraphs(graphs: readonly EdgeGraph[], threeBodyWidth: number): M3gnetBatch {
   const N = graphs.reduce((a, g) => a + g.numAtoms, 0);
   const E = graphs.reduce((a, g) => a + g.edgeCenter.length, 0);
-  const T = graphs.reduce((a, g) => a + g.threeBody.length / 2, 0);
+  const T = graphs.reduce((a, g) => a + g.threeBody.length / threeBodyWidth, 0);
   const b: M3gnetBatch = {
     numStructures: graphs.length,
     numAtoms: N,
@@ -115,12 +129,12 @@ export function batchM3gnetGraphs(graphs: readonly M3gnetGraph[]): M3gnetBatch {
     atomOwner: new BigInt64Array(N),
     edgeIndex: new BigInt64Array(2 * E),
     edgeOffset: new Float64Array(3 * E),
-    threeBody: new BigInt64Array(2 * T),
+    threeBody: new BigInt64Array(threeBodyWidth * T),
     atomOffsets: [],
   };
   let a0 = 0;
   let e0 = 0;
-  let t0 = 0;
+  let r0 = 0;
   graphs.forEach((g, gi) => {
     b.atomOffsets.push(a0);
     for (let i = 0; i < g.numAtoms; i++) {
@@ -135,12 +149,16 @@ export function batchM3gnetGraphs(graphs: readonly M3gnetGraph[]): M3gnetBatch {
       b.edgeIndex[2 * (e0 + k) + 1] = BigInt(g.edgeNeighbour[k]! + a0);
     }
     for (let k = 0; k < 3 * ne; k++) b.edgeOffset[3 * e0 + k] = g.edgeImage[k]!;
-    const nt = g.threeBody.length / 2;
-    for (let k = 0; k < 2 * nt; k++) b.threeBody[2 * t0 + k] = BigInt(g.threeBody[k]! + e0);
+    for (let k = 0; k < g.threeBody.length; k++) b.threeBody[r0 + k] = BigInt(g.threeBody[k]! + e0);
     a0 += g.numAtoms;
     e0 += ne;
-    t0 += nt;
+    r0 += g.threeBody.length;
   });
   b.atomOffsets.push(a0);
   return b;
+}
+
+/** M3GNet (MatterSim export): two edge indices per triplet (ij, ik). */
+export function batchM3gnetGraphs(graphs: readonly M3gnetGraph[]): M3gnetBatch {
+  return batchEdgeGraphs(graphs, 2);
 }

@@ -11,7 +11,7 @@ import { ModelIntegrityError } from './model-error.js';
 /** The parts of models/<name>/manifest.json this loader relies on. */
 export interface OnnxModelManifest {
   name: string;
-  /** the graph contract: 'chgnet' or 'm3gnet' (architectures.ts) */
+  /** the graph contract: 'chgnet', 'm3gnet' (MatterSim), 'matgl-m3gnet', 'matgl-tensornet' (architectures.ts) */
   architecture: string;
   version?: string;
   source: { checkpoint_sha256: string; [k: string]: unknown };
@@ -19,6 +19,8 @@ export interface OnnxModelManifest {
   /** CHGNet: atom_graph + bond_graph; MatterSim (M3GNet): atom_graph + three_body */
   cutoffs_A: { atom_graph: number; bond_graph?: number; three_body?: number };
   supported_atomic_numbers: [number, number];
+  /** atomic numbers inside supported_atomic_numbers the model lacks (matgl: 84-88) */
+  excluded_atomic_numbers?: number[];
   [k: string]: unknown;
 }
 

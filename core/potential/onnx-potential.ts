@@ -65,7 +65,8 @@ export class OnnxPotential implements Potential {
     });
     const [zmin, zmax] = manifest.supported_atomic_numbers;
     const zs = new Set<number>();
-    for (let z = zmin; z <= zmax; z++) zs.add(z);
+    const excluded = new Set(manifest.excluded_atomic_numbers ?? []);
+    for (let z = zmin; z <= zmax; z++) if (!excluded.has(z)) zs.add(z);
     this.supportedElements = zs;
   }
 
@@ -94,7 +95,12 @@ export class OnnxPotential implements Potential {
     const file = manifest.files[settings.precision];
     if (!file) throw new ModelIntegrityError('model_not_found', `${name} has no ${settings.precision} model in ${modelDir}`);
     const modelPath = join(modelDir, file.path);
-    if (!existsSync(modelPath)) throw new ModelIntegrityError('model_not_found', `model file ${modelPath} is missing`);
+    if (!existsSync(modelPath)) {
+      // a model whose file is not kept in the repository says how to rebuild it (manifest export.command)
+      const exp = manifest['export'] as { command?: unknown; weights?: unknown } | undefined;
+      const how = typeof exp?.command === 'string' ? `; rebuild it with: ${exp.command}${typeof exp.weights === 'string' ? ` (weights: ${exp.weights})` : ''}` : '';
+      throw new ModelIntegrityError('model_not_found', `model file ${modelPath} is missing${how}`, { path: modelPath });
+    }
     const bytes = readFileSync(modelPath);
     const sha = createHash('sha256').update(bytes).digest('hex');
     if (sha !== file.sha256)

@@ -72,8 +72,12 @@ def trace_to_onnx(
     opset: int = 18,
     verbose: bool = True,
     decompose_layer_norm: bool = False,
+    graph_pass=None,
+    custom_translation_table: dict | None = None,
 ) -> dict:
-    """make_fx (symbolic) + torch.onnx.export(dynamo=True, optimize=False). Returns op counts."""
+    """make_fx (symbolic) + torch.onnx.export(dynamo=True, optimize=False). Returns op counts.
+    `graph_pass(gm)`, if given, may rewrite the traced torch.fx graph before the export;
+    `custom_translation_table` goes to torch.onnx.export (ONNX functions for ops it lacks)."""
     module = module.eval()
     for p in module.parameters():
         p.requires_grad_(False)
@@ -84,6 +88,8 @@ def trace_to_onnx(
         decomposition_table=decompositions(decompose_layer_norm),
         _allow_non_fake_inputs=True,  # weights become graph constants
     )(*example_inputs)
+    if graph_pass is not None:
+        graph_pass(gm)
     t1 = time.time()
 
     # torch.export needs a module whose forward has named arguments
@@ -113,6 +119,7 @@ def trace_to_onnx(
         optimize=False,
         external_data=False,
         verbose=False,
+        **({"custom_translation_table": custom_translation_table} if custom_translation_table else {}),
     )
     prog.save(out_path, external_data=False)
     t2 = time.time()
