@@ -339,7 +339,7 @@ async function main(): Promise<number> {
   };
   const outPath = a.only ? join(tmpdir(), 'dft-confusion-partial.json') : OUT_JSON;
   mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(outPath, JSON.stringify(out, null, 1) + '\n');
+  writeFileSync(outPath, JSON.stringify(mergeModelTable(outPath, a.model, out), null, 1) + '\n');
   const line = STABILITY_PRESETS.map((p) => `${p} TS ${presets[p]!.TS} FU ${presets[p]!.FU} TU ${presets[p]!.TU} FS ${presets[p]!.FS}`).join('; ');
   console.log(`compare:dft: ${results.length} materials, ${errors.length} errors; ${line}; |Δν_max| median ${out.nu_max_error_K.median_abs?.toFixed(1)} K → ${outPath}`);
   return errors.length === 0 ? 0 : 1;
@@ -360,4 +360,23 @@ if (!isMainThread && (workerData as { dftWorker?: boolean } | null)?.dftWorker) 
       process.exit(2);
     },
   );
+}
+
+/**
+ * One file holds every model's table (issue 15): `models[model]` is replaced, the other models'
+ * tables are kept; a file in the one-model layout of issue 7 becomes the entry of its model.
+ */
+export function mergeModelTable(path: string, model: string, table: Record<string, unknown> & { nu_max_error_K: { mean_abs: number | null } }): Record<string, unknown> {
+  let models: Record<string, unknown> = {};
+  if (existsSync(path)) {
+    const old = JSON.parse(readFileSync(path, 'utf8')) as { models?: Record<string, unknown>; model?: string; nu_max_error_K?: { mean_abs: number | null } };
+    if (old.models) models = old.models;
+    else if (typeof old.model === 'string') models = { [old.model]: { ...old, omega_max_mae_K: old.nu_max_error_K?.mean_abs ?? null } };
+  }
+  models[model] = { ...table, omega_max_mae_K: table.nu_max_error_K.mean_abs };
+  return {
+    description:
+      "Model labels vs DFT labels on the phonondb materials (Loew et al. Table III): per model, per preset TS/FU/TU/FS, ω_max MAE in K (Loew's ν_max over commensurate q), materials measured; `npm run compare:dft -- --model M` replaces that model's entry",
+    models: Object.fromEntries(Object.entries(models).sort(([x], [y]) => x.localeCompare(y))),
+  };
 }
