@@ -13,13 +13,13 @@ import { TemporalFailure } from '@temporalio/common';
 import { defaultPolicy } from '../config/engine.js';
 import { WorkerMismatchError } from '../core/errors.js';
 import { wilson } from '../core/math/stats.js';
-import { type ItemStatus, Store, stepKey } from '../store/index.js';
+import { type ItemStatus, type PrunedPayload, Store, isPrunedPayload, stepKey } from '../store/index.js';
 import type { EarlyStopCheck, InFlight } from '../workflows/definitions.js';
 import type { ComputePool } from './compute/pool.js';
 import { type Job, errorKind } from './compute/jobs.js';
 import { type PotentialSpec, workerIdentity } from '../pipeline/potentials.js';
 import type { ClassifyOut, DisplaceOut, ForcesOut, PhononOut, RelaxOut, StructureJson, ValidateOut } from '../pipeline/steps.js';
-import { type CampaignSettings, type StepName, assertWorkerMatches, checkedSettings, stepKeyOf, stepKeyParams, stepModelSha256 } from '../pipeline/settings.js';
+import { type CampaignSettings, type StepName, assertWorkerMatches, checkedSettings, modelNames, settingsForModel, stepKeyOf, stepKeyParams, stepModelSha256 } from '../pipeline/settings.js';
 import type { DisplaceRef, InferenceActivities, ItemCtx, LightActivities, RecordRefs, RelaxRef } from '../workflows/definitions.js';
 
 export type { InferenceActivities, LightActivities } from '../workflows/definitions.js';
@@ -88,6 +88,26 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
       settingsCache.set(campaignId, s);
     }
     return s;
+  }
+
+  // multi-model campaigns: the item's model (campaign_items.model_index), read once per item
+  const itemModels = new Map<number, number>();
+  /**
+   * The settings an item computes with: the campaign's, with the item's model as `potential`
+   * (relax and forces keys, the worker's model check, the result's provenance). Validation and
+   * the model-free steps read the campaign's settings: one key for every model.
+   */
+  async function itemSettingsOf(ctx: ItemCtx): Promise<CampaignSettings> {
+    const s = await settingsOf(ctx.campaignId);
+    if (!s.models || s.models.length < 2) return s;
+    let m = itemModels.get(ctx.itemId);
+    if (m === undefined) {
+      m = await store.itemModelIndex(ctx.itemId);
+      if (m === undefined) throw ApplicationFailure.create({ message: `item ${ctx.itemId} does not exist`, type: 'no_item', nonRetryable: true });
+      if (itemModels.size >= 100_000) itemModels.clear();
+      itemModels.set(ctx.itemId, m);
+    }
+    return settingsForModel(s, m);
   }
 
   function attemptNo(): number {
@@ -313,10 +333,17 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
       const r = await step<PhononOut>(ctx, 'phonons', [displaceKey, ...forcesKeys], s, async () => {
         const d = await input<DisplacePayload>(displaceKey, 'displacements');
         const forces: number[][][] = [];
-        for (const k of forcesKeys) forces.push(...(await input<ForcesOut>(k, 'forces')).forces);
+        for (const k of forcesKeys) {
+          const f = await input<ForcesOut | PrunedPayload>(k, 'forces');
+          // pruned by another campaign's phonons after this item's forces step was served (a race)
+          if (isPrunedPayload(f)) throw new Error(`stored forces ${k} were pruned after they were served; retry-failed recomputes them`);
+          forces.push(...f.forces);
+        }
         const out = await withHeartbeat((signal) => compute<PhononOut>({ kind: 'phonons', structure: d.unitCell, displace: d, forces, params: s.phonons }, { signal }));
         return { payload: out, modelMs: 0 };
       });
+      // the forces have served their purpose: their payloads go (rows and provenance stay)
+      if (s.storage?.pruneConsumedForces) await store.pruneStepPayloads(forcesKeys, 'forces', `consumed by phonons ${r.key}`);
       return { phononKey: r.key };
     },
 
@@ -330,7 +357,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     },
 
     async recordStep(ctx, refs: RecordRefs) {
-      const s = await settingsOf(ctx.campaignId);
+      const s = await itemSettingsOf(ctx);
       const c = await store.getCampaign(ctx.campaignId);
       const item = await store.getItem(ctx.itemId);
       if (!c || !item || item.structure_id === null) throw new Error(`item ${ctx.itemId} vanished`);
@@ -394,6 +421,8 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     },
 
     async earlyStopCheck(campaignId, halfWidth, preset): Promise<EarlyStopCheck> {
+      const cs = await settingsOf(campaignId);
+      if (cs.models && cs.models.length > 1) return multiModelEarlyStop(campaignId, halfWidth, preset, modelNames(cs));
       const { stable, n } = await store.stableCounts(campaignId, preset);
       const w = wilson(stable, n);
       // both sides of the interval within ±halfWidth of the estimate (Wilson is asymmetric)
@@ -405,9 +434,40 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     },
   };
 
+  /**
+   * Early stop of a multi-model campaign: each model's stable rate is its own estimate, so
+   * scheduling stops once every model's interval is narrow enough; the record (and the check's
+   * numbers) are those of the model with the widest interval, every model's listed beside.
+   */
+  async function multiModelEarlyStop(campaignId: number, halfWidth: number, preset: string, names: string[]): Promise<EarlyStopCheck> {
+    const counts = await store.stableCountsByModel(campaignId, preset);
+    const per = names.map((model, i) => {
+      const c = counts.get(i) ?? { stable: 0, n: 0 };
+      const w = wilson(c.stable, c.n);
+      return { model, n: c.n, stable: c.stable, rate: w.p, lo: w.lo, hi: w.hi, narrow: c.n > 0 && w.hi - w.p < halfWidth && w.p - w.lo < halfWidth, width: c.n > 0 ? Math.max(w.hi - w.p, w.p - w.lo) : Infinity };
+    });
+    const worst = per.reduce((a, b) => (b.width > a.width ? b : a));
+    const narrow = per.every((x) => x.narrow);
+    if (narrow) {
+      await store.recordEarlyStop(campaignId, {
+        reason: 'interval_reached',
+        preset,
+        halfWidth,
+        n: worst.n,
+        stable: worst.stable,
+        rate: worst.rate,
+        lo: worst.lo,
+        hi: worst.hi,
+        at: new Date().toISOString(),
+        models: per.map(({ model, n, stable, rate, lo, hi }) => ({ model, n, stable, rate, lo, hi })),
+      });
+    }
+    return { stop: narrow, n: worst.n, stable: worst.stable, lo: worst.lo, hi: worst.hi };
+  }
+
   const inference: InferenceActivities = {
     async relaxStep(ctx, structureRef, validateKey): Promise<RelaxRef> {
-      const s = await settingsOf(ctx.campaignId);
+      const s = await itemSettingsOf(ctx);
       let resumed = false;
       const r = await step<RelaxOut>(ctx, 'relax', [structureRef], s, async () => {
         const structure = await structureOf(structureRef);
@@ -440,14 +500,26 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     },
 
     async forcesStep(ctx, displaceKey, batch) {
-      const s = await settingsOf(ctx.campaignId);
-      const r = await step<ForcesOut>(ctx, 'forces', [displaceKey], s, async () => {
+      const s = await itemSettingsOf(ctx);
+      const computeForces = async (): Promise<{ payload: ForcesOut; modelMs: number }> => {
         const d = await input<DisplacePayload>(displaceKey, 'displacements');
         const slice = d.displacements.slice(batch * d.batchSize, (batch + 1) * d.batchSize);
         if (slice.length === 0) throw ApplicationFailure.create({ message: `forces batch ${batch} is out of range`, type: 'bad_batch', nonRetryable: true });
         const out = await withHeartbeat((signal) => compute<ForcesOut>({ kind: 'forces', supercell: d.supercell, displacements: slice, potential: potentialSpec(s) }, { signal }));
         return { payload: out, modelMs: out.modelMs };
-      }, { batch });
+      };
+      const r = await step<ForcesOut | PrunedPayload>(ctx, 'forces', [displaceKey], s, computeForces, { batch });
+      // pruned after the phonons made from them were stored: served as they are (the phonons
+      // step is served too) unless these settings' phonons are not stored, then computed again
+      if (r.served && isPrunedPayload(r.payload)) {
+        const d = await input<DisplacePayload>(displaceKey, 'displacements');
+        const all = Array.from({ length: d.batches }, (_, b) => stepKeyOf(s, 'forces', [displaceKey], { batch: b }));
+        if (!(await store.hasStep(stepKeyOf(s, 'phonons', [displaceKey, ...all])))) {
+          const t0 = performance.now();
+          await store.restorePrunedStep(r.key, (await computeForces()).payload);
+          await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: 'forces', activityAttempt: attemptNo(), outcome: 'computed', host, durationMs: performance.now() - t0 });
+        }
+      }
       return { forcesKey: r.key };
     },
   };

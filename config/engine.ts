@@ -57,6 +57,19 @@ export interface EngineConfig {
    * workers up for the partition parents to take in their last children and complete
    */
   parentCloseWaitMs: number;
+  /**
+   * Multi-model campaigns (run --model a,b): items are added model-major in blocks of this many
+   * structures (block 1 under model a, then under model b, then block 2 …), so the inference
+   * queue serves one model's structures back to back (each compute thread keeps using the
+   * session it has loaded) while every model's results still grow together over a long campaign.
+   */
+  modelBlockStructures: number;
+  /**
+   * Models (each with its trajectory-precision sibling) a compute thread keeps loaded; the least
+   * recently used is released when another is needed. A host limit, overridden per worker by
+   * $SOFTMODE_MAX_LOADED_MODELS.
+   */
+  maxLoadedModelsPerThread: number;
 }
 
 
@@ -80,6 +93,8 @@ export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
   retry: Object.freeze({ maximumAttempts: 1_000_000, faultAttempts: 6, infrastructureOutageMaxMs: 12 * 3600_000, initialIntervalMs: 1_000, backoffCoefficient: 2, maximumIntervalMs: 60_000 }),
   relaxCheckpointEverySteps: 5,
   parentCloseWaitMs: 120_000,
+  modelBlockStructures: 500,
+  maxLoadedModelsPerThread: 2,
 }) as Readonly<EngineConfig>;
 
 /**

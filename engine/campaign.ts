@@ -15,7 +15,7 @@ import { PHONON_CONFIG } from '../config/phonon.js';
 import { knownPotentials } from '../core/potential/index.js';
 import { potentialFor, trajectoryPotentialFor } from '../pipeline/potentials.js';
 import { supercellRuleOf } from '../pipeline/supercell.js';
-import { type CampaignSettings, SettingsVersionError, buildSettings, checkedSettings, resolvedPotential } from '../pipeline/settings.js';
+import { type CampaignSettings, type ResolvedPotential, SettingsVersionError, buildSettings, checkedSettings, resolvedPotential } from '../pipeline/settings.js';
 import { type CampaignRow, Store, sha256Hex } from '../store/index.js';
 import { type CampaignInput, campaignWorkflowId } from '../workflows/definitions.js';
 import { codeVersion } from './code-version.js';
@@ -95,8 +95,30 @@ export function modelManifest(model: string): unknown {
   }
 }
 
+/**
+ * The models `--model` names: one name, or a comma-separated list (a multi-model campaign).
+ * A list is checked before anything starts: no empty or repeated name, every name known to the
+ * registry (UsageError naming the known ones). One name is returned as given (a one-model
+ * campaign reports an unknown name when it loads, as before).
+ */
+export function parseModelList(spec: string): string[] {
+  if (!spec.includes(',')) return [spec];
+  const names = spec.split(',').map((x) => x.trim());
+  if (names.some((n) => n === '')) throw new UsageError(`--model '${spec}': an empty name in the list (give model names separated by commas)`);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new UsageError(`--model '${spec}': '${n}' is named twice (each model once)`);
+    seen.add(n);
+  }
+  const known = knownPotentials().flatMap((k) => k.names);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) throw new UsageError(`--model: unknown model${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `'${n}'`).join(', ')} (known potentials: ${known.join(', ')})`);
+  return names;
+}
+
 export interface CampaignOptions {
   name?: string;
+  /** one model name, or several separated by commas (every structure under every model) */
   model: string;
   preset: string;
   relaxProtocol: string;
@@ -113,8 +135,9 @@ export interface CampaignOptions {
 }
 
 export function defaultCampaignName(o: CampaignOptions): string {
+  const models = parseModelList(o.model);
   const key = JSON.stringify({
-    model: o.model,
+    model: models.join(','),
     preset: o.preset,
     relax: o.relaxProtocol,
     ...(o.trajectoryPrecision ? { trajectoryPrecision: o.trajectoryPrecision } : {}),
@@ -142,21 +165,36 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
     }
     return { campaign: existing, created: false };
   }
-  let potential;
-  try {
-    const spec = { model: o.model, threads: 1 };
-    potential = await potentialFor(spec);
-    // the relaxation's trajectory model must load too (workers would fail on every structure)
-    await trajectoryPotentialFor(spec, potential, protocol);
-  } catch (e) {
-    const hint = ` (known potentials: ${knownPotentials().flatMap((k) => k.names).join(', ')})`;
-    throw new UsageError(`cannot load model '${o.model}': ${(e as Error).message}${hint}`);
+  const modelNames = parseModelList(o.model);
+  const resolved: ResolvedPotential[] = [];
+  for (const model of modelNames) {
+    try {
+      const spec = { model, threads: 1 };
+      const potential = await potentialFor(spec);
+      // the relaxation's trajectory model must load too (workers would fail on every structure)
+      await trajectoryPotentialFor(spec, potential, protocol);
+      resolved.push(resolvedPotential(potential));
+    } catch (e) {
+      const hint = ` (known potentials: ${knownPotentials().flatMap((k) => k.names).join(', ')})`;
+      throw new UsageError(`cannot load model '${model}': ${(e as Error).message}${hint}`);
+    }
   }
-  const identity = potential.identity;
+  // two names of one model (e.g. a name and its default-precision alias) would share every step
+  for (let i = 0; i < resolved.length; i++)
+    for (let j = 0; j < i; j++) {
+      const a = resolved[i]!.ref;
+      const b = resolved[j]!.ref;
+      if (a.checkpointSha256 === b.checkpointSha256 && a.architecture === b.architecture && a.precision === b.precision)
+        throw new UsageError(`--model: '${modelNames[j]}' and '${modelNames[i]}' are the same model (checkpoint, architecture and precision); name it once`);
+    }
+  const first = resolved[0]!;
+  const multi = resolved.length > 1;
+  const identity = first.ref;
   const config = await loadConfigSnapshot();
   const partitions = Math.max(1, o.partitions ?? 1);
   const settings = buildSettings({
-    potential: resolvedPotential(potential),
+    potential: first,
+    ...(multi ? { models: resolved } : {}),
     preset: o.preset,
     relaxProtocol: protocol,
     supercell: supercellRuleOf(o.supercell, o.preset),
@@ -166,10 +204,12 @@ export async function createCampaign(store: Store, o: CampaignOptions): Promise<
   });
   return store.createCampaign({
     name,
-    modelName: o.model,
-    modelSha256: identity.checkpointSha256,
-    modelPrecision: identity.precision,
-    modelManifest: modelManifest(o.model),
+    // a multi-model campaign lists every model, comma-separated in settings order (each item
+    // and result names its own: campaign_items.model_index, results.model_name)
+    modelName: multi ? modelNames.join(',') : o.model,
+    modelSha256: multi ? resolved.map((r) => r.ref.checkpointSha256).join(',') : identity.checkpointSha256,
+    modelPrecision: multi ? resolved.map((r) => r.ref.precision).join(',') : identity.precision,
+    modelManifest: multi ? modelNames.map((m) => modelManifest(m)) : modelManifest(o.model),
     preset: o.preset,
     codeSha: codeVersion(),
     config: settings,

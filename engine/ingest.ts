@@ -4,6 +4,7 @@
 // cannot be read become items rejected at ingest with their typed error code; nothing stops.
 import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { ENGINE_DEFAULTS } from '../config/engine.js';
 import { STRUCTURE_DEFAULTS } from '../config/structure.js';
 import { isInputError } from '../core/errors.js';
 import { type StructureFileRead, readStructureFileDetailed } from '../core/structure/io/index.js';
@@ -137,8 +138,28 @@ export async function ingest(
   onFile?: (done: number, total: number) => void,
   signal?: AbortSignal,
   order?: { kind: 'random'; seed: number },
+  /** models of the campaign (settings.models): each input becomes one item per model */
+  models = 1,
 ): Promise<IngestSummary> {
   const files = collectFiles(paths);
+  // Multi-model: each block of inputs is added once per model, model-major (all of the block
+  // under model 0, then under model 1, …). Parents run items in id order, so the inference queue
+  // sees one model's structures back to back and each compute thread keeps reusing the session
+  // it has loaded (pipeline/potentials.ts bounds how many it keeps); blocks rather than the whole
+  // campaign per model, so over a month-long campaign every model's results (and the comparison)
+  // grow together, and an early stop (--until-ci) sees every model.
+  const addItems = async (items: NewItem[]): Promise<number> => {
+    if (models <= 1) return store.addItems(campaignId, partitions, items);
+    let n = 0;
+    const block = ENGINE_DEFAULTS.modelBlockStructures;
+    for (let i = 0; i < items.length; i += block) {
+      const chunk = items.slice(i, i + block);
+      const expanded: NewItem[] = [];
+      for (let m = 0; m < models; m++) for (const it of chunk) expanded.push({ ...it, modelIndex: m });
+      n += await store.addItems(campaignId, partitions, expanded);
+    }
+    return n;
+  };
   let structures = 0;
   let rejected = 0;
   let newItems = 0;
@@ -159,11 +180,11 @@ export async function ingest(
       const key = (it: NewItem) => sha256Hex(`${order.seed}\0${it.sourcePath}\0${it.sourceIndex}`);
       const keyed = held.splice(0).map((it) => ({ it, k: key(it) }));
       keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
-      for (let i = 0; i < keyed.length; i += 500) newItems += await store.addItems(campaignId, partitions, keyed.slice(i, i + 500).map((x) => x.it));
+      for (let i = 0; i < keyed.length; i += 500) newItems += await addItems(keyed.slice(i, i + 500).map((x) => x.it));
       return;
     }
     if (batch.length === 0) return;
-    newItems += await store.addItems(campaignId, partitions, batch.splice(0));
+    newItems += await addItems(batch.splice(0));
   };
   const reject = (path: string, index: number, name: string, e: unknown): void => {
     rejected++;

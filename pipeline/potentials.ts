@@ -3,6 +3,7 @@
 // the caller's settings say (model, precision, threads), never a live config default, so a
 // campaign's frozen settings decide which graph its workers run.
 import { hostname } from 'node:os';
+import { ENGINE_DEFAULTS } from '../config/engine.js';
 import type { OnnxPrecision as Precision } from '../config/potential.js';
 import type { RelaxProtocol } from '../config/relax.js';
 import { ModelIntegrityError, resolvePotential, resolveTrajectoryPotential } from '../core/potential/index.js';
@@ -24,6 +25,45 @@ export interface PotentialSpec {
 
 const loaded = new Map<string, Promise<Potential>>();
 
+/**
+ * Least recently used first: the model groups (a spec's key; its trajectory sibling belongs to
+ * it) this process holds. A worker of a multi-model campaign (run --model a,b) meets several
+ * models; each ONNX session holds its weights and arena (hundreds of MB for a float64 graph
+ * model), and every compute thread loads its own, so without a bound a worker's memory would
+ * grow with the number of models × threads. The campaign adds its items model-major in blocks
+ * (config/engine.ts modelBlockStructures), so a thread mostly evaluates one model and a cap of 2
+ * covers the switch at a block boundary without reloading back and forth.
+ */
+const groups = new Map<string, true>();
+
+/** Models a process (compute thread) keeps loaded: $SOFTMODE_MAX_LOADED_MODELS, else the engine default. */
+export function maxLoadedModels(): number {
+  const env = Number(process.env['SOFTMODE_MAX_LOADED_MODELS']);
+  return Number.isInteger(env) && env >= 1 ? env : ENGINE_DEFAULTS.maxLoadedModelsPerThread;
+}
+
+/** How many model groups are loaded now (tests, diagnostics). */
+export function loadedModelCount(): number {
+  return groups.size;
+}
+
+/** Mark `group` used now; release the least recently used groups beyond the cap. */
+function touchGroup(group: string): void {
+  groups.delete(group);
+  groups.set(group, true);
+  const cap = maxLoadedModels();
+  while (groups.size > cap) {
+    const oldest = groups.keys().next().value as string;
+    groups.delete(oldest);
+    for (const [k, p] of [...loaded]) {
+      if (k !== oldest && !k.startsWith(`${oldest}#trajectory-`)) continue;
+      loaded.delete(k);
+      // a compute thread runs one job at a time, so nothing evaluates the evicted model now
+      void p.then((pot) => pot?.dispose?.(), () => undefined);
+    }
+  }
+}
+
 /** host:pid of this process, named in refusals (the campaign's attempt records keep it). */
 export function workerIdentity(): string {
   return `${hostname()}:${process.pid}`;
@@ -37,6 +77,7 @@ function keyOf(s: PotentialSpec): string {
 export function potentialFor(spec: PotentialSpec): Promise<Potential> {
   if (!Number.isInteger(spec.threads) || spec.threads < 1) throw new RangeError(`threads must be a positive integer, got ${spec.threads}`);
   const key = keyOf(spec);
+  touchGroup(key);
   let p = loaded.get(key);
   if (!p) {
     p = resolvePotential(spec.model, { threads: spec.threads, ...(spec.precision ? { precision: spec.precision } : {}) }).then((pot) => {
@@ -66,6 +107,7 @@ export function potentialFor(spec: PotentialSpec): Promise<Potential> {
 export async function trajectoryPotentialFor(spec: PotentialSpec, potential: Potential, protocol: Pick<RelaxProtocol, 'trajectoryPrecision'>): Promise<Potential | null> {
   const want = protocol.trajectoryPrecision;
   if (!want || want === potential.identity.precision) return null;
+  touchGroup(keyOf(spec));
   const key = `${keyOf(spec)}#trajectory-${want}`;
   let p = loaded.get(key) as Promise<Potential | null> | undefined;
   if (!p) {
@@ -80,5 +122,6 @@ export async function trajectoryPotentialFor(spec: PotentialSpec, potential: Pot
 export async function disposePotentials(): Promise<void> {
   const all = [...loaded.values()];
   loaded.clear();
+  groups.clear();
   for (const p of all) await (await p.catch(() => null))?.dispose?.();
 }

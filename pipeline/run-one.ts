@@ -70,7 +70,9 @@ export async function runOne(structure: Structure | StructureJson, settings: Cam
   lap('displacements');
   const forces = await forcesStep(displace.supercell, displace.displacements, potential);
   lap('forces');
-  const phonons = phononStep(unitCell, displace, forces.forces, settings.phonons);
+  // nothing is stored here: the full spectra (every band-path and mesh frequency) are kept
+  const { storage: _storage, ...fullParams } = settings.phonons;
+  const phonons = phononStep(unitCell, displace, forces.forces, fullParams);
   lap('phonons');
   const classify = classifyStep(phonons, settings.classify.preset, settings.classify.rules);
   lap('classify');

@@ -29,11 +29,18 @@ export const STEP_CACHE_VERSIONS = Object.freeze({
   relax: 'relax-3', // 3: keyed by the full potential identity (architecture, precision) and protocol
   displace: 'displace-3', // 3: the forces batching is part of the key
   forces: 'forces-2', // 2: keyed by the full potential identity (float32 and float64 never share)
-  phonons: 'phonons-2', // 2: frequency factor, mesh density and band-path sampling in the key
+  phonons: 'phonons-3', // 2: frequency factor, mesh density and band-path sampling in the key; 3: stored compact (pipeline/phonon-storage.ts)
   classify: 'classify-4', // 4: keyed by the rules themselves, not the whole config snapshot
 });
 
 export type StepName = keyof typeof STEP_CACHE_VERSIONS;
+
+/**
+ * Older cache versions this code still computes exactly as they were computed (a campaign created
+ * before a bump is resumed by new workers without recomputing anything): phonons-2 is phonons-3
+ * without `storage: 'compact'` (its frozen settings have none), so every frequency is kept.
+ */
+export const STEP_CACHE_VERSIONS_ALSO_SERVED: Readonly<Partial<Record<StepName, readonly string[]>>> = Object.freeze({ phonons: ['phonons-2'] });
 
 /** Everything that says which potential computed a number (engine rule 2). */
 export interface PotentialRef {
@@ -53,12 +60,25 @@ export interface ResolvedPotential {
 
 /** Settings layout; a campaign stored with another one cannot be resumed by this code. */
 export const SETTINGS_VERSION = 2;
+/**
+ * The layout of a multi-model campaign (run --model a,b): layout 2 plus `models`. Its own number
+ * so that a worker of older code, which knows only `potential`, refuses such a campaign instead
+ * of computing every item with the first model.
+ */
+export const MULTI_MODEL_SETTINGS_VERSION = 3;
 
 export interface CampaignSettings {
-  settingsVersion: typeof SETTINGS_VERSION;
+  settingsVersion: typeof SETTINGS_VERSION | typeof MULTI_MODEL_SETTINGS_VERSION;
   /** the step cache versions of the code that created the campaign (a worker must have the same) */
   cacheVersions: Record<StepName, string>;
+  /** the potential of this campaign (of a multi-model campaign: its first model; per item: `settingsForModel`) */
   potential: PotentialRef;
+  /**
+   * Multi-model campaigns only (absent for one model): every model, in the order given, each
+   * item naming one by its index (campaign_items.model_index). `potential` is models[0].
+   * Validation is shared (one key for all models): its element set is the intersection.
+   */
+  models?: PotentialRef[];
   preset: string;
   validate: ValidateParams;
   relax: { protocol: RelaxProtocol };
@@ -69,6 +89,13 @@ export interface CampaignSettings {
   classify: { preset: string; rules: StabilityRules };
   /** FIRE steps between relaxation checkpoints: when a crash resumes, not what is computed */
   relaxCheckpointEvery: number;
+  /**
+   * What the store keeps beyond each step's result (not part of any key): `pruneConsumedForces`
+   * drops the displaced-supercell forces of a structure once its phonons are stored (the row,
+   * its key and provenance stay; a later step that needs them again recomputes them). Absent
+   * (campaigns created before): everything kept.
+   */
+  storage?: { pruneConsumedForces: boolean };
   policy: ActivityPolicy;
   /** the whole config snapshot, for audit (steps read the resolved fields above, never this) */
   config: ConfigSnapshot | null;
@@ -83,6 +110,8 @@ export interface CampaignSettings {
 
 export interface SettingsOptions {
   potential: ResolvedPotential;
+  /** a multi-model campaign: every model (the first is `potential`); one model = absent */
+  models?: readonly ResolvedPotential[];
   preset: string;
   relaxProtocol: RelaxProtocol;
   supercell: SupercellRule;
@@ -95,12 +124,18 @@ export interface SettingsOptions {
 
 /** Resolve every parameter from the config defaults, once (campaign creation, one-process runs). */
 export function buildSettings(o: SettingsOptions): CampaignSettings {
+  const multi = o.models && o.models.length > 1 ? o.models : null;
   return {
-    settingsVersion: SETTINGS_VERSION,
+    settingsVersion: multi ? MULTI_MODEL_SETTINGS_VERSION : SETTINGS_VERSION,
     cacheVersions: { ...STEP_CACHE_VERSIONS },
     potential: o.potential.ref,
+    ...(multi ? { models: multi.map((m) => m.ref) } : {}),
     preset: o.preset,
-    validate: { symprec: STRUCTURE_DEFAULTS.validateSymprec, validationVersion: VALIDATION.version, supportedElements: o.potential.supportedElements },
+    validate: {
+      symprec: STRUCTURE_DEFAULTS.validateSymprec,
+      validationVersion: VALIDATION.version,
+      supportedElements: multi ? commonElements(multi) : o.potential.supportedElements,
+    },
     relax: { protocol: o.relaxProtocol },
     displace: {
       supercell: o.supercell,
@@ -118,16 +153,57 @@ export function buildSettings(o: SettingsOptions): CampaignSettings {
       meshLength: PHONON_CONFIG.meshLength,
       bandPath: { pointsOnLongestSegment: BANDPATH_DEFAULTS.pointsOnLongestSegment, withTimeReversal: BANDPATH_DEFAULTS.withTimeReversal, phononbenchCompat: false },
       versions: { phonon: PHONON_CONFIG.version, bandPath: BANDPATH_DEFAULTS.version },
+      storage: 'compact',
     },
     classify: {
       preset: o.preset,
       rules: { presets: STABILITY_RULES, acousticToleranceTHz: PHONON_CONFIG.acousticToleranceTHz, thzToKelvin: PHONON_CONFIG.thzToKelvin },
     },
     relaxCheckpointEvery: ENGINE_DEFAULTS.relaxCheckpointEverySteps,
+    storage: { pruneConsumedForces: true },
     policy: o.policy ?? defaultPolicy(),
     config: o.config ?? null,
     ...(o.order ? { order: { ...o.order } } : {}),
   };
+}
+
+/**
+ * The elements every model handles (null = all): a multi-model campaign validates each structure
+ * once for all its models, so a structure one model cannot evaluate is rejected for every model
+ * (the models are compared on the same structures).
+ */
+export function commonElements(models: readonly ResolvedPotential[]): number[] | null {
+  let common: number[] | null = null;
+  for (const m of models) {
+    if (m.supportedElements === null) continue;
+    common = common === null ? [...m.supportedElements] : common.filter((z) => m.supportedElements!.includes(z));
+  }
+  return common === null ? null : [...common].sort((a, b) => a - b);
+}
+
+/** How many models a campaign's settings name (1 for a one-model campaign). */
+export function modelCount(s: Pick<CampaignSettings, 'models'>): number {
+  return s.models && s.models.length > 1 ? s.models.length : 1;
+}
+
+/** The model names of a campaign, in item order (index = campaign_items.model_index). */
+export function modelNames(s: Pick<CampaignSettings, 'models' | 'potential'>): string[] {
+  return s.models && s.models.length > 1 ? s.models.map((m) => m.model) : [s.potential.model];
+}
+
+/**
+ * The settings one item of a campaign computes with: the campaign's, with `potential` the item's
+ * model (so relax and forces keys, the worker's model check and the result's provenance are that
+ * model's); every other step reads the same settings for every model.
+ */
+export function settingsForModel(s: CampaignSettings, modelIndex: number): CampaignSettings {
+  if (!s.models || s.models.length < 2) {
+    if (modelIndex !== 0) throw new RangeError(`campaign has one model; item names model ${modelIndex}`);
+    return s;
+  }
+  const m = s.models[modelIndex];
+  if (!m) throw new RangeError(`campaign has ${s.models.length} models; item names model ${modelIndex}`);
+  return { ...s, potential: m };
 }
 
 /** A loaded potential's full identity (as settings record it) and its element set. */
@@ -177,7 +253,7 @@ export function stepKeyOf(s: CampaignSettings, step: StepName, inputRefs: readon
  */
 export function assertWorkerMatches(s: CampaignSettings, step: StepName, worker: string): void {
   const mismatches: string[] = [];
-  if (s.cacheVersions[step] !== STEP_CACHE_VERSIONS[step]) mismatches.push(`step cache version ${STEP_CACHE_VERSIONS[step]} (campaign: ${s.cacheVersions[step]})`);
+  if (s.cacheVersions[step] !== STEP_CACHE_VERSIONS[step] && !(STEP_CACHE_VERSIONS_ALSO_SERVED[step] ?? []).includes(s.cacheVersions[step])) mismatches.push(`step cache version ${STEP_CACHE_VERSIONS[step]} (campaign: ${s.cacheVersions[step]})`);
   if (step === 'validate' && s.validate.validationVersion !== VALIDATION.version) mismatches.push(`validation config ${VALIDATION.version} (campaign: ${s.validate.validationVersion})`);
   if (step === 'phonons') {
     if (s.phonons.versions.phonon !== PHONON_CONFIG.version) mismatches.push(`phonon config ${PHONON_CONFIG.version} (campaign: ${s.phonons.versions.phonon})`);
@@ -195,7 +271,9 @@ export function stepModelSha256(s: CampaignSettings, step: StepName): string | n
 /** Settings as stored by a campaign, checked: a layout this code does not know is refused. */
 export function checkedSettings(stored: unknown, campaign: string): CampaignSettings {
   const v = (stored as { settingsVersion?: unknown } | null)?.settingsVersion;
-  if (v !== SETTINGS_VERSION)
+  const models = (stored as { models?: unknown } | null)?.models;
+  const multiOk = v === MULTI_MODEL_SETTINGS_VERSION && Array.isArray(models) && models.length > 1;
+  if (v !== SETTINGS_VERSION && !multiOk)
     throw new SettingsVersionError(
       `campaign ${campaign} was created with settings layout ${v ?? 1}; this code reads layout ${SETTINGS_VERSION}. Its stored results stay readable (status, export, audit); start a new campaign to compute with this code`,
     );

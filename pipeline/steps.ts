@@ -15,6 +15,8 @@ import { reducedFormula } from '../core/structure/hash.js';
 import { assertValidStructure } from '../core/structure/validate.js';
 import { getSymmetry } from '../core/symmetry/index.js';
 import { type StructureJson, fromJson, toJson } from './structure-json.js';
+import type { GaussianDos } from '../core/phonon/dos.js';
+import { compactPhonons } from './phonon-storage.js';
 
 export { type StructureJson, fromJson, toJson } from './structure-json.js';
 
@@ -195,10 +197,22 @@ export interface PhononOut {
   supercellMatrix: number[][];
   primitive: StructureJson;
   commensurate: FrequencySetJson;
-  band: (FrequencySetJson & { segments: { labels?: [string, string]; n: number }[]; note?: string }) | null;
-  mesh: (FrequencySetJson & { mesh: number[]; weights: number[] }) | null;
+  /** `rows` (storage 'compact'): only the rows classification reads, their indices in the full path */
+  band: (FrequencySetJson & { segments: { labels?: [string, string]; n: number }[]; note?: string; rows?: number[] }) | null;
+  /** `rows` (storage 'compact'): only the rows classification reads, their indices in the full mesh */
+  mesh: (FrequencySetJson & { mesh: number[]; weights: number[]; rows?: number[] }) | null;
   thermo: unknown;
   timingsMs: Record<string, number>;
+  /** 'compact' (pipeline/phonon-storage.ts): band and mesh reduced to what classification reads; `plot` is what the report draws */
+  storage?: 'compact';
+  plot?: {
+    /** `branches[b][k]`: mode b at q-point k in steps of `stepTHz`, difference-coded along k (pipeline/phonon-storage.ts) */
+    band: { qpoints: number[][]; segments: { labels?: [string, string]; n: number }[]; note?: string; stepTHz: number; branches: number[][]; soft?: { row: number; band: number } } | null;
+    /** q-points of the full band path and mesh */
+    bandPoints: number;
+    meshPoints: number;
+    dos: (GaussianDos & { source: 'mesh' | 'band' }) | null;
+  };
 }
 
 const arr = (f: ArrayLike<number>): number[] => Array.from(f);
@@ -217,6 +231,12 @@ export interface PhononParams {
   bandPath: { pointsOnLongestSegment: number; withTimeReversal: boolean; phononbenchCompat: boolean };
   /** config versions of the defaults core/ still reads itself (tolerances of the band path) */
   versions: { phonon: string; bandPath: string };
+  /**
+   * How the result is kept: 'compact' (campaigns from cache version phonons-3 on) keeps what
+   * classification reads, exactly, and what the report draws (pipeline/phonon-storage.ts);
+   * absent = every band-path and mesh frequency (campaigns created before, one-process runs).
+   */
+  storage?: 'compact';
 }
 
 export function phononStep(unitCell: StructureJson, disp: DisplaceOut, forces: number[][][], params: PhononParams): PhononOut {
@@ -242,7 +262,7 @@ export function phononStep(unitCell: StructureJson, disp: DisplaceOut, forces: n
         ...(r.band.note ? { note: r.band.note } : {}),
       }
     : null;
-  return {
+  const full: PhononOut = {
     configVersion: r.configVersion,
     supercellMatrix: disp.supercellMatrix,
     primitive: toJson(r.model.primitive),
@@ -252,6 +272,7 @@ export function phononStep(unitCell: StructureJson, disp: DisplaceOut, forces: n
     thermo: r.thermo,
     timingsMs: r.timingsMs,
   };
+  return params.storage === 'compact' ? compactPhonons(full) : full;
 }
 
 export interface ClassifyOut {

@@ -11,6 +11,8 @@ import { loadMoyo } from '../core/symmetry/moyo.js';
 import type { ClassifyOut, PhononOut, RelaxOut, StructureJson } from '../pipeline/steps.js';
 import type { CampaignRow, Progress, Store } from '../store/index.js';
 import { type ReportItemRow, modelAgreementCounts, reportItemDetail, reportItemsPage, stepPayloads } from '../store/report-queries.js';
+import { modelPairLabelCounts } from '../store/compare-queries.js';
+import { type CampaignSettings, modelNames } from '../pipeline/settings.js';
 import { elementsOfFormula, periodicTable } from './periodic.js';
 import { compactBand, latticeParams, phononDos } from './spectrum.js';
 import { round, wilsonRate } from './stats.js';
@@ -256,6 +258,19 @@ async function modelAgreement(store: Store, c: CampaignRow): Promise<AgreementMa
       labels,
       counts,
     });
+  }
+  // a multi-model campaign (run --model a,b): its own models, pair by pair, on the same inputs
+  const names = modelNames(c.config as unknown as CampaignSettings);
+  if (names.length > 1) {
+    const pairs = await modelPairLabelCounts(store, c.id, [c.preset]);
+    for (let ma = 0; ma < names.length; ma++)
+      for (let mb = ma + 1; mb < names.length; mb++) {
+        const rs = pairs.filter((r) => r.ma === ma && r.mb === mb);
+        if (rs.length === 0) continue;
+        const labels = ['stable', 'unstable', 'relaxation_failed', 'unclassified'].filter((l) => rs.some((r) => r.la === l || r.lb === l));
+        const counts = labels.map((a) => labels.map((b) => rs.filter((r) => r.la === a && r.lb === b).reduce((s, r) => s + r.n, 0)));
+        out.push({ title: `${names[ma]} vs ${names[mb]} (both in ${c.name}), preset ${c.preset}, same inputs`, rowLabel: names[ma]!, colLabel: names[mb]!, labels, counts });
+      }
   }
   return out;
 }

@@ -2,6 +2,8 @@
 // drawing: the band structure along the stored HPKOT path with its labelled high-symmetry points
 // (imaginary modes negative, phonopy's convention, as stored) and a DOS from the stored mesh.
 import { inv3, norm3, sub3, transpose3, vecmat3 } from '../core/math/linalg.js';
+import { type GaussianDos, gaussianDos } from '../core/phonon/dos.js';
+import { plotBandFrequencies } from '../pipeline/phonon-storage.js';
 import type { PhononOut } from '../pipeline/steps.js';
 import { round } from './stats.js';
 import type { CompactBand, CompactDos, LatticeParams } from './types.js';
@@ -31,6 +33,19 @@ function evenlySpaced(n: number, k: number): number[] {
 }
 
 export function compactBand(ph: PhononOut, pointsDrawn = BAND_POINTS_DRAWN): CompactBand | null {
+  if (ph.storage === 'compact') {
+    // stored compact (pipeline/phonon-storage.ts): the plot's path at drawing resolution; the
+    // lowest mode on the path exactly from the rows classification keeps
+    const pb = ph.plot?.band;
+    if (!pb) return null;
+    let exact = Infinity;
+    for (const f of ph.band?.frequencies ?? []) for (const v of f) if (v < exact) exact = v;
+    const frequencies = plotBandFrequencies(pb);
+    if (pb.soft && Number.isFinite(exact) && frequencies[pb.soft.row]) frequencies[pb.soft.row]![pb.soft.band] = exact;
+    const drawn = compactBand({ ...ph, storage: undefined, band: { qpoints: pb.qpoints, frequencies, segments: pb.segments, ...(pb.note ? { note: pb.note } : {}) } }, pointsDrawn);
+    if (!drawn) return null;
+    return { ...drawn, pointsStored: ph.plot!.bandPoints, ...(drawn.soft && Number.isFinite(exact) ? { soft: { ...drawn.soft, nuTHz: exact } } : {}) };
+  }
   const band = ph.band;
   if (!band || band.qpoints.length === 0 || band.frequencies.length !== band.qpoints.length) return null;
   const B = reciprocal(ph.primitive.lattice);
@@ -96,47 +111,22 @@ export function compactBand(ph: PhononOut, pointsDrawn = BAND_POINTS_DRAWN): Com
  * from the band path (unweighted): states / THz / primitive cell.
  */
 export function phononDos(ph: PhononOut, bins = DOS_BINS): CompactDos | null {
-  const set = ph.mesh && ph.mesh.qpoints.length > 0 ? { f: ph.mesh.frequencies, w: ph.mesh.weights, source: 'mesh' as const } : ph.band && ph.band.qpoints.length > 0 ? { f: ph.band.frequencies, w: null, source: 'band' as const } : null;
-  if (!set) return null;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const f of set.f) for (const v of f) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+  let d: (GaussianDos & { source: 'mesh' | 'band' }) | null;
+  if (ph.storage === 'compact') d = ph.plot?.dos ?? null; // made from the full mesh when it was computed
+  else {
+    const set = ph.mesh && ph.mesh.qpoints.length > 0 ? { f: ph.mesh.frequencies, w: ph.mesh.weights, source: 'mesh' as const } : ph.band && ph.band.qpoints.length > 0 ? { f: ph.band.frequencies, w: null, source: 'band' as const } : null;
+    const g = set ? gaussianDos(set.f, set.w, bins) : null;
+    d = g && set ? { ...g, source: set.source } : null;
   }
-  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return null;
-  const pad = Math.max(0.05 * (hi - lo), 0.1);
-  lo -= pad;
-  hi += pad;
-  const dnu = (hi - lo) / bins;
-  const sigma = 1.5 * dnu;
-  const values = new Float64Array(bins);
-  let wsum = 0;
-  const norm = 1 / (sigma * Math.sqrt(2 * Math.PI));
-  set.f.forEach((f, k) => {
-    const w = set.w ? (set.w[k] ?? 1) : 1;
-    wsum += w;
-    for (const v of f) {
-      const c = (v - lo) / dnu - 0.5;
-      const from = Math.max(0, Math.floor(c - (4 * sigma) / dnu));
-      const to = Math.min(bins - 1, Math.ceil(c + (4 * sigma) / dnu));
-      for (let i = from; i <= to; i++) {
-        const d = (lo + (i + 0.5) * dnu - v) / sigma;
-        values[i]! += w * norm * Math.exp(-0.5 * d * d);
-      }
-    }
-  });
-  const max = Math.max(...values) / wsum;
+  if (!d) return null;
+  const max = Math.max(...d.values);
   return {
-    nu0: round(lo + 0.5 * dnu, 5),
-    dnu: round(dnu, 7),
-    values: Array.from(values, (v) => {
-      const x = v / wsum;
-      return x < 1e-6 * max ? 0 : Number(x.toPrecision(4));
-    }),
-    sigmaTHz: round(sigma, 5),
-    source: set.source,
-    qpoints: set.f.length,
+    nu0: round(d.nu0, 5),
+    dnu: round(d.dnu, 7),
+    values: d.values.map((x) => (x < 1e-6 * max ? 0 : Number(x.toPrecision(4)))),
+    sigmaTHz: round(d.sigmaTHz, 5),
+    source: d.source,
+    qpoints: d.qpoints,
   };
 }
 

@@ -42,7 +42,7 @@ export async function bulkAddItems(store: Store, campaignId: number, rows: reado
     `insert into campaign_items (campaign_id, structure_id, source_path, source_index, source_name, partition, status)
      select $1, x.structure_id, x.source_path, x.source_index, x.source_name, 0, 'pending'
      from json_to_recordset($2::json) as x(structure_id bigint, source_path text, source_index integer, source_name text)
-     on conflict (campaign_id, source_path, source_index) do update set source_name = excluded.source_name
+     on conflict (campaign_id, source_path, source_index, model_index) do update set source_name = excluded.source_name
      returning id, source_path, source_index`,
     [campaignId, JSON.stringify(rows.map((x) => ({ structure_id: x.structureId, source_path: x.sourcePath, source_index: x.sourceIndex, source_name: x.sourceName })))],
   );

@@ -4,8 +4,10 @@
 import pg from 'pg';
 import { MIGRATIONS } from './migrations.js';
 import { decodePayload, encodePayload } from './keys.js';
+import { PRUNED_MAGIC } from './codec.js';
 
 export { stepKey, encodePayload, decodePayload, sha256Hex } from './keys.js';
+export { isPrunedPayload, type PrunedPayload } from './codec.js';
 
 export type ItemStatus = 'pending' | 'running' | 'done' | 'failed' | 'rejected' | 'cancelled';
 export const TERMINAL: readonly ItemStatus[] = ['done', 'failed', 'rejected', 'cancelled'];
@@ -42,6 +44,8 @@ export interface EarlyStop {
   lo: number;
   hi: number;
   at: string;
+  /** a multi-model campaign: every model's numbers (those above are the widest interval's) */
+  models?: { model: string; n: number; stable: number; rate: number; lo: number; hi: number }[];
 }
 
 export interface IngestedFile {
@@ -88,6 +92,8 @@ export interface NewItem {
   sourceName: string | null;
   /** set for inputs rejected at ingest (unreadable files) */
   rejected?: { errorClass: string; message: string };
+  /** the item's model in a multi-model campaign (settings.models index); 0 when absent */
+  modelIndex?: number;
 }
 
 export interface StoredStep<T = unknown> {
@@ -381,10 +387,10 @@ export class Store {
       await c.query('begin');
       for (const it of items) {
         const r = await c.query(
-          `insert into campaign_items (campaign_id, structure_id, source_path, source_index, source_name, partition, status, error_class, error_message, finished_at)
-           values ($1, $2, $3, $4, $5, 0, $6, $7, $8, case when $6 = 'rejected' then now() end)
-           on conflict (campaign_id, source_path, source_index) do nothing returning id`,
-          [campaignId, it.structureId, it.sourcePath, it.sourceIndex, it.sourceName, it.rejected ? 'rejected' : 'pending', it.rejected?.errorClass ?? null, it.rejected?.message ?? null],
+          `insert into campaign_items (campaign_id, structure_id, source_path, source_index, source_name, partition, status, error_class, error_message, finished_at, model_index)
+           values ($1, $2, $3, $4, $5, 0, $6, $7, $8, case when $6 = 'rejected' then now() end, $9)
+           on conflict (campaign_id, source_path, source_index, model_index) do nothing returning id`,
+          [campaignId, it.structureId, it.sourcePath, it.sourceIndex, it.sourceName, it.rejected ? 'rejected' : 'pending', it.rejected?.errorClass ?? null, it.rejected?.message ?? null, it.modelIndex ?? 0],
         );
         if (r.rowCount) added++;
       }
@@ -511,6 +517,30 @@ export class Store {
 
   async hasStep(key: string): Promise<boolean> {
     const r = await this.pool.query('select 1 from step_results where key = $1', [key]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Drop the payloads of these `step` results once nothing needs them (issue 18 item 4: the
+   * displaced-supercell forces after the phonons made from them are stored). The row, its key
+   * and provenance stay; the payload becomes a pruned marker holding the sha256 and size of what
+   * was there (store/codec.ts isPrunedPayload). Idempotent; returns how many were pruned now.
+   */
+  async pruneStepPayloads(keys: readonly string[], step: string, reason: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    const r = await this.pool.query(
+      `update step_results set payload = $4::bytea || convert_to(json_build_object('pruned', json_build_object(
+           'sha256', encode(sha256(payload), 'hex'), 'bytes', length(payload), 'reason', $3::text, 'at', now()))::text, 'UTF8')
+       where key = any($1::text[]) and step = $2 and substring(payload from 1 for 4) <> $4::bytea`,
+      [keys, step, reason, PRUNED_MAGIC],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  /** Put a recomputed payload back where it was pruned (a later step needed it again). */
+  async restorePrunedStep(key: string, payload: unknown): Promise<boolean> {
+    const enc = encodePayload(payload);
+    const r = await this.pool.query('update step_results set payload = $2 where key = $1 and substring(payload from 1 for 4) = $3::bytea', [key, enc.bytes, PRUNED_MAGIC]);
     return (r.rowCount ?? 0) > 0;
   }
 
@@ -741,16 +771,78 @@ export class Store {
     return { item, structure, campaign, result, steps, attempts };
   }
 
+  /** The model of an item (its index in the campaign's settings.models; 0 for one-model campaigns). */
+  async itemModelIndex(itemId: number): Promise<number | undefined> {
+    const r = await this.pool.query<{ m: number }>('select model_index as m from campaign_items where id = $1', [itemId]);
+    return r.rows[0] ? Number(r.rows[0].m) : undefined;
+  }
+
+  /**
+   * Progress per model of a multi-model campaign (index = campaign_items.model_index): item
+   * statuses and result labels, as `progress` counts them for the whole campaign.
+   */
+  async progressByModel(campaignId: number, windowSeconds = 120): Promise<Map<number, Progress>> {
+    const st = await this.pool.query<{ m: number; status: string; n: string; recent: string }>(
+      `select model_index as m, status, count(*) as n,
+              count(*) filter (where status in ('done', 'failed', 'rejected') and finished_at > now() - make_interval(secs => $2)) as recent
+       from campaign_items where campaign_id = $1 group by model_index, status`,
+      [campaignId, windowSeconds],
+    );
+    const lb = await this.pool.query<{ m: number; label: string; n: string }>(
+      `select i.model_index as m, r.label, count(*) as n from results r join campaign_items i on i.id = r.campaign_item_id
+       where r.campaign_id = $1 group by i.model_index, r.label`,
+      [campaignId],
+    );
+    const out = new Map<number, Progress>();
+    const of = (m: number): Progress => {
+      let p = out.get(m);
+      if (!p) {
+        p = { total: 0, pending: 0, running: 0, done: 0, failed: 0, rejected: 0, cancelled: 0, stable: 0, unstable: 0, relaxationFailed: 0, recentDone: 0, windowSeconds };
+        out.set(m, p);
+      }
+      return p;
+    };
+    for (const row of st.rows) {
+      const p = of(Number(row.m));
+      const n = Number(row.n);
+      p.total += n;
+      p.recentDone += Number(row.recent);
+      if (row.status in p && row.status !== 'total') (p as unknown as Record<string, number>)[row.status]! += n;
+    }
+    for (const row of lb.rows) {
+      const p = of(Number(row.m));
+      if (row.label === 'stable') p.stable += Number(row.n);
+      else if (row.label === 'unstable') p.unstable += Number(row.n);
+      else if (row.label === 'relaxation_failed') p.relaxationFailed += Number(row.n);
+    }
+    return out;
+  }
+
+  /** `stableCounts` per model (index = campaign_items.model_index); models without a result are absent. */
+  async stableCountsByModel(campaignId: number, preset: string): Promise<Map<number, { stable: number; n: number }>> {
+    const r = await this.pool.query<{ m: number; stable: string; n: string }>(
+      `select m, count(*) filter (where l = 'stable') as stable,
+              count(*) filter (where l in ('stable', 'unstable', 'relaxation_failed')) as n
+       from (select i.model_index as m, case when r.label = 'relaxation_failed' then r.label else coalesce(r.labels ->> $2, r.label) end as l
+             from results r join campaign_items i on i.id = r.campaign_item_id where r.campaign_id = $1) x
+       group by m`,
+      [campaignId, preset],
+    );
+    return new Map(r.rows.map((x) => [Number(x.m), { stable: Number(x.stable), n: Number(x.n) }]));
+  }
+
   /** One row per item with provenance columns (export). Streams in pages of ids. */
   async exportPage(campaignId: number, afterId: number, limit: number): Promise<Record<string, unknown>[]> {
     const r = await this.pool.query(
       `select i.id as item_id, i.source_path, i.source_index, i.source_name, i.status, i.generation, i.attempts, i.error_class, i.error_message,
               i.host as item_host, i.wall_ms, i.workflow_id,
-              s.hash as structure_hash, s.formula, s.natoms,
+              s.hash as structure_hash, s.formula, s.natoms, i.model_index,
+              coalesce(c.config -> 'models' -> i.model_index::int ->> 'model', c.model_name) as model,
               r.preset, r.label, r.labels, r.min_freq_thz, r.min_freq_q, r.min_freq_band, r.min_freq_where, r.n_imaginary, r.max_freq_thz,
               r.spacegroup_initial, r.spacegroup_relaxed, r.energy_initial_ev, r.energy_relaxed_ev, r.energy_per_atom_ev, r.relax_status, r.relax_steps,
-              r.supercell, r.n_displacements, coalesce(r.model_name, c.model_name) as model_name, coalesce(r.model_sha256, c.model_sha256) as model_sha256,
-              coalesce(r.model_precision, c.model_precision) as model_precision, r.relax_precision, coalesce(r.code_sha, c.code_sha) as code_sha,
+              r.supercell, r.n_displacements, coalesce(r.model_name, c.config -> 'models' -> i.model_index::int ->> 'model', c.model_name) as model_name,
+              coalesce(r.model_sha256, c.config -> 'models' -> i.model_index::int ->> 'checkpointSha256', c.model_sha256) as model_sha256,
+              coalesce(r.model_precision, c.config -> 'models' -> i.model_index::int ->> 'precision', c.model_precision) as model_precision, r.relax_precision, coalesce(r.code_sha, c.code_sha) as code_sha,
               coalesce(r.config_sha256, c.config_sha256) as config_sha256, r.relax_key, r.phonon_key, r.classify_key
        from campaign_items i join campaigns c on c.id = i.campaign_id
          left join structures s on s.id = i.structure_id left join results r on r.campaign_item_id = i.id

@@ -1,7 +1,7 @@
 // Content addressing (engine rule 1) and payload encoding for stored step results.
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { canonicalJson } from '../config/index.js';
+import { decodeAnyPayload, encodePayloadV2 } from './codec.js';
 
 export interface StepKeyInput {
   step: string;
@@ -22,13 +22,17 @@ export function stepKey(k: StepKeyInput): string {
     .digest('hex');
 }
 
+/**
+ * A step payload as stored (store/codec.ts, format 2: numbers in binary, lossless); `rawBytes`
+ * is the length of its JSON text.
+ */
 export function encodePayload(value: unknown): { bytes: Buffer; rawBytes: number } {
-  const raw = Buffer.from(JSON.stringify(value));
-  return { bytes: gzipSync(raw, { level: 6 }), rawBytes: raw.length };
+  return encodePayloadV2(value);
 }
 
+/** Either format: payloads stored before format 2 (gzip of JSON text) are read as they were. */
 export function decodePayload<T>(bytes: Buffer): T {
-  return JSON.parse(gunzipSync(bytes).toString('utf8')) as T;
+  return decodeAnyPayload<T>(bytes);
 }
 
 export function sha256Hex(text: string | Buffer): string {

@@ -206,4 +206,14 @@ create index campaign_events_campaign on campaign_events (campaign_id, id);`,
   primary key (campaign_id, path)
 );`,
   },
+  {
+    version: 5,
+    name: 'multi-model campaigns: one item per (input structure, model)',
+    // model_index names the item's model in the campaign's frozen settings (settings.models;
+    // 0 = settings.potential for a one-model campaign, every existing item). The same input is
+    // one item per model, so the idempotence key of ingest gains the model.
+    sql: `alter table campaign_items add column model_index smallint not null default 0;
+alter table campaign_items drop constraint if exists campaign_items_campaign_id_source_path_source_index_key;
+alter table campaign_items add constraint campaign_items_source_model_key unique (campaign_id, source_path, source_index, model_index);`,
+  },
 ];

@@ -33,6 +33,8 @@ const READERS: [string, StepName[]][] = [
   ['relaxCheckpointEvery', []],
   ['policy', []],
   ['config', []],
+  // what the store keeps beyond each step's result (pruning consumed forces): no key reads it
+  ['storage', []],
 ];
 
 function readersOf(path: string): StepName[] | undefined {

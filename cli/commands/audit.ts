@@ -51,7 +51,11 @@ export async function run(argv: string[]): Promise<number> {
       console.log(`item ${it['id']} of campaign ${c?.['name']} — ${it['source_path']}#${it['source_index']} (${it['source_name']})`);
       console.log(`  status ${it['status']}, generation ${it['generation']}, attempts ${it['attempts']}${it['error_class'] ? `, error ${it['error_class']}: ${it['error_message']}` : ''}`);
       if (st) console.log(`  structure ${st['formula']} (${st['natoms']} atoms): hash ${st['hash']} [${st['hash_kind']}], geometry ${st['geometry_sha256']}`);
-      if (c) console.log(`  model ${c['model_name']} checkpoint sha256 ${c['model_sha256']} (${c['model_precision']}); code ${c['code_sha']}; config ${c['config_sha256']}; preset ${c['preset']}`);
+      // a multi-model campaign: the item's own model (settings.models[model_index])
+      const models = (c?.['config'] as { models?: { model: string; checkpointSha256: string; precision: string }[] } | undefined)?.models;
+      const own = models && models.length > 1 ? models[Number(it['model_index'] ?? 0)] : undefined;
+      if (c && own) console.log(`  model ${own.model} checkpoint sha256 ${own.checkpointSha256} (${own.precision}), one of ${models!.length} models of the campaign; code ${c['code_sha']}; config ${c['config_sha256']}; preset ${c['preset']}`);
+      else if (c) console.log(`  model ${c['model_name']} checkpoint sha256 ${c['model_sha256']} (${c['model_precision']}); code ${c['code_sha']}; config ${c['config_sha256']}; preset ${c['preset']}`);
       if (r)
         console.log(
           `  result: ${r['label']} (${r['preset']}); labels ${JSON.stringify(r['labels'])}; min ν ${fmt(r['min_freq_thz'])} THz at q ${JSON.stringify(r['min_freq_q'])} band ${r['min_freq_band']} (${r['min_freq_where']}); ν_max ${fmt(r['max_freq_thz'])} THz; space group ${r['spacegroup_initial']} → ${r['spacegroup_relaxed']}; relax ${r['relax_status']} in ${r['relax_steps']} steps (${r['relax_precision'] ?? r['model_precision']} trajectory), E ${fmt(r['energy_relaxed_ev'])} eV`,

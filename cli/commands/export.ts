@@ -1,13 +1,14 @@
 // softmode export --format csv|jsonl: one row per structure with its result and provenance
-// columns (model + checkpoint sha256, code sha, config sha, step keys), streamed in pages.
+// columns (model + checkpoint sha256, code sha, config sha, step keys), streamed in pages. A
+// multi-model campaign (run --model a,b) has one row per (structure, model): `model` names it.
 import { createWriteStream } from 'node:fs';
 import { type OptionsSpec, formatOptions, parseCommandArgs } from '../lib/args.js';
 import { campaignDirOf, openEnv, pickCampaign } from '../../engine/campaign.js';
 
-export const summary = 'export one row per structure with provenance columns (csv or jsonl)';
+export const summary = 'export one row per structure (and model) with provenance columns (csv or jsonl)';
 
 const COLUMNS = [
-  'item_id', 'source_path', 'source_index', 'source_name', 'structure_hash', 'formula', 'natoms', 'status', 'error_class', 'error_message',
+  'item_id', 'source_path', 'source_index', 'source_name', 'structure_hash', 'formula', 'natoms', 'model', 'status', 'error_class', 'error_message',
   'preset', 'label', 'labels', 'min_freq_thz', 'min_freq_q', 'min_freq_band', 'min_freq_where', 'n_imaginary', 'max_freq_thz',
   'spacegroup_initial', 'spacegroup_relaxed', 'energy_initial_ev', 'energy_relaxed_ev', 'energy_per_atom_ev', 'relax_status', 'relax_steps',
   'supercell', 'n_displacements', 'model_name', 'model_sha256', 'model_precision', 'relax_precision', 'code_sha', 'config_sha256', 'relax_key', 'phonon_key',

@@ -7,10 +7,10 @@ import { resolve } from 'node:path';
 import { SoftmodeInputError, UsageError } from '../../core/errors.js';
 import { type RunLock, acquireRunLock } from '../../engine/run-lock.js';
 import { ServiceWatch } from '../../engine/services/watch.js';
-import type { CampaignSettings } from '../../pipeline/settings.js';
+import { type CampaignSettings, modelCount, modelNames } from '../../pipeline/settings.js';
 import { type OptionsSpec, TRAJECTORY_PRECISIONS, formatOptions, parseCommandArgs } from '../lib/args.js';
-import { awaitCampaignParents, campaignDirOf, createCampaign, openCampaignParents, openEnv, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
-import type { EarlyStop } from '../../store/index.js';
+import { awaitCampaignParents, campaignDirOf, createCampaign, openCampaignParents, openEnv, parseModelList, partitionsFor, startCampaignWorkflows } from '../../engine/campaign.js';
+import type { EarlyStop, Progress } from '../../store/index.js';
 import { collectStructureFiles, ingest } from '../../engine/ingest.js';
 import { SUPERCELL_SPEC_HELP } from '../../pipeline/supercell.js';
 import { ProgressPrinter, progressLine, stabilityLine } from '../lib/progress.js';
@@ -19,7 +19,12 @@ import { WorkerSupervisor } from '../../engine/supervisor.js';
 export const summary = 'run a durable stability campaign over structure files (resumable; embedded services)';
 
 const SPEC = {
-  model: { kind: 'string', default: 'chgnet-0.3.0', metavar: 'NAME', help: 'chgnet-0.3.0 (default) | lennard-jones | morse (test potentials)' },
+  model: {
+    kind: 'string',
+    default: 'chgnet-0.3.0',
+    metavar: 'NAME[,NAME…]',
+    help: 'chgnet-0.3.0 (default) | m3gnet-mp-2021.2.8 | … | lennard-jones | morse (test\npotentials); several, comma-separated: every structure under every model\n(softmode compare then tabulates where they agree)',
+  },
   preset: { kind: 'string', default: 'full-bz', metavar: 'NAME', help: 'full-bz (default) | phononbench | loew | mattersim' },
   'relax-protocol': { kind: 'string', default: 'phononbench', metavar: 'NAME', help: 'phononbench (default) | mattersim' },
   'trajectory-precision': {
@@ -84,6 +89,16 @@ export async function run(argv: string[]): Promise<number> {
   }
   const orderKind = v.order ?? (untilCi !== undefined ? 'random' : 'input');
   const order = orderKind === 'random' ? { kind: 'random' as const, seed: v.seed ?? 0 } : undefined;
+  // a list of models is checked before anything starts (unknown or repeated names: exit 2)
+  try {
+    parseModelList(v.model);
+  } catch (e) {
+    if (e instanceof SoftmodeInputError) {
+      console.error(`softmode run: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
   const dir = resolve(campaignDirOf(v['campaign-dir']));
   const missing = a.positionals.filter((x) => !existsSync(x));
   if (missing.length > 0) {
@@ -145,12 +160,15 @@ export async function run(argv: string[]): Promise<number> {
       policy: policyFromEnv(),
       ...(order ? { order } : {}),
     });
-    const campaignOrder = (campaign.config as unknown as CampaignSettings).order;
+    const campaignSettings = campaign.config as unknown as CampaignSettings;
+    const campaignOrder = campaignSettings.order;
+    const models = modelCount(campaignSettings);
     if (untilCi && !campaignOrder)
       say(`warning: ${campaign.name} runs its structures in input order (created without --order random): the running stable rate is an unbiased estimate only if that order is random`);
-    say(`${created ? 'campaign' : 'resuming campaign'} ${campaign.name} (id ${campaign.id}): model ${campaign.model_name} ${campaign.model_sha256.slice(0, 12)}…, preset ${campaign.preset}, ${env.services.embeddedPostgres ? `dir ${env.services.campaignDir}` : 'store DATABASE_URL'}`);
+    const modelText = models > 1 ? `models ${campaignSettings.models!.map((m) => `${m.model} ${m.checkpointSha256.slice(0, 12)}…`).join(', ')} (every structure under each)` : `model ${campaign.model_name} ${campaign.model_sha256.slice(0, 12)}…`;
+    say(`${created ? 'campaign' : 'resuming campaign'} ${campaign.name} (id ${campaign.id}): ${modelText}, preset ${campaign.preset}, ${env.services.embeddedPostgres ? `dir ${env.services.campaignDir}` : 'store DATABASE_URL'}`);
     if (files.length) {
-      const ing = await ingest(env.store, campaign.id, campaign.partitions, files, undefined, stopIngest.signal, campaignOrder);
+      const ing = await ingest(env.store, campaign.id, campaign.partitions, files, undefined, stopIngest.signal, campaignOrder, models);
       if (interrupted) return 130;
       if (ing.newItems > 0 || created)
         say(`ingested ${ing.files - ing.unchanged} files: ${ing.structures} structures, ${ing.rejectedAtIngest} rejected at ingest, ${ing.newItems} new items${ing.unchanged ? `; ${ing.unchanged} files unchanged since read, not read again` : ''}`);
@@ -232,6 +250,8 @@ export async function run(argv: string[]): Promise<number> {
         `stopped early: under ${stop.preset} the stable rate is ${(100 * stop.rate).toFixed(1)}% [95% CI ${(100 * stop.lo).toFixed(1)}–${(100 * stop.hi).toFixed(1)}%] of ${stop.n}, ` +
           `narrower than ±${(100 * stop.halfWidth).toFixed(2)} points; ${p.pending} structure(s) not scheduled (run again without --until-ci, or with a smaller one, to go on)`,
       );
+    if (stop?.models)
+      for (const m of stop.models) say(`  ${m.model}: ${(100 * m.rate).toFixed(1)}% [95% CI ${(100 * m.lo).toFixed(1)}–${(100 * m.hi).toFixed(1)}%] of ${m.n}`);
     const after = await env.store.provenanceCounts(campaign.id);
     const computed = after.computed - before.computed;
     const served = after.served - before.served;
@@ -241,7 +261,20 @@ export async function run(argv: string[]): Promise<number> {
         `provenance: this run computed ${computed} steps and served ${served} from the store; ` +
         `completed steps recomputed: ${after.recomputedSteps}; results: ${after.itemsWithResults} for ${after.doneItems} done items`,
     );
-    if (json) console.log(JSON.stringify({ campaign: campaign.name, campaignId: campaign.id, progress: p, provenance: after, computedThisRun: computed, servedThisRun: served, wallSeconds: wallS, earlyStop: stop }));
+    let perModel: Record<string, Progress> | undefined;
+    if (models > 1) {
+      // one line per model: each model's own stable rate (the campaign's line above mixes them)
+      const by = await env.store.progressByModel(campaign.id);
+      perModel = {};
+      for (const [i, name] of modelNames(campaignSettings).entries()) {
+        const mp = by.get(i);
+        if (!mp) continue;
+        perModel[name] = mp;
+        say(`  ${name}: done ${mp.done}, failed ${mp.failed}, rejected ${mp.rejected}${mp.cancelled ? `, cancelled ${mp.cancelled}` : ''}${mp.pending ? `, pending ${mp.pending}` : ''}; ${stabilityLine(mp)}`);
+      }
+      say(`compare the models: softmode compare --campaign ${campaign.name}${env.services.embeddedPostgres ? ` --campaign-dir ${env.services.campaignDir}` : ''}`);
+    }
+    if (json) console.log(JSON.stringify({ campaign: campaign.name, campaignId: campaign.id, progress: p, provenance: after, computedThisRun: computed, servedThisRun: served, wallSeconds: wallS, earlyStop: stop, ...(perModel ? { models: perModel } : {}) }));
     return p.failed > 0 ? 1 : 0;
   } catch (e) {
     if (e instanceof SoftmodeInputError) {
