@@ -99,6 +99,13 @@ async function printTable(dir: string, name: string, model: string, preset: stri
         `\n${wrong.length} label(s) differ from the textbook verdict. The phonon code reproduces phonopy to 1e-6 THz on 171 DFT force sets (docs/accuracy.md), so each comes from the model's forces (CHGNet 0.3.0 is known to soften phonons: Loew et al.) or, for small negatives next to Γ, from the finite supercell:`,
       );
       for (const w of wrong) console.log(`  ${w}`);
+      // a second potential on the same crystals is the quickest check of a model error
+      const other = model.startsWith('m3gnet') ? 'chgnet-0.3.0' : 'm3gnet-mp-2021.2.8';
+      console.log(
+        `a second opinion from another potential (the same crystals, one item per model; ${model}'s results are served from the store):\n` +
+          `  softmode run ${join(dir, 'examples')} --model ${model},${other} --preset ${preset} --campaign-dir ${dir} --name demo-two-models --inference-slots 1\n` +
+          `  softmode compare --campaign demo-two-models --campaign-dir ${dir}`,
+      );
     }
     console.log(`\nprovenance of any row: softmode audit <name> --campaign ${name} --campaign-dir ${dir}`);
     // last: the campaign's report (softmode report), its path the final line
