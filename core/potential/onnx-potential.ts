@@ -139,9 +139,39 @@ export class OnnxPotential implements Potential {
     return structures.map((s) => this.strategy.buildGraph(s, this.manifest));
   }
 
+  /**
+   * Streams: each structure's graph is built just before the run that takes it and dropped after
+   * it, so at most one run's graphs are held (a 264-atom P1 cell has 1,584 displaced supercells of
+   * ~21k edges and ~35k triplets each). Runs are packed exactly as `evaluateGraphs` packs them
+   * (same greedy budget rule, same order), so the results are the same bit for bit.
+   */
   async evaluate(structures: readonly Structure[]): Promise<PotentialResult[]> {
-    if (structures.length === 0) return [];
-    return this.evaluateGraphs(this.buildGraphs(structures));
+    const out: PotentialResult[] = [];
+    let pending: ModelGraph[] = [];
+    let atoms = 0;
+    let edges = 0;
+    let trips = 0;
+    for (const s of structures) {
+      const g = this.strategy.buildGraph(s, this.manifest);
+      const size = this.strategy.sizeOf(g);
+      const a = atoms + size.atoms;
+      const e = edges + size.edges;
+      const t = trips + size.triplets;
+      if (pending.length > 0 && (a > this.settings.maxAtomsPerRun || e > this.settings.maxEdgesPerRun || t > this.settings.maxTripletsPerRun)) {
+        out.push(...(await this.runBatch(pending)));
+        pending = [];
+        atoms = size.atoms;
+        edges = size.edges;
+        trips = size.triplets;
+      } else {
+        atoms = a;
+        edges = e;
+        trips = t;
+      }
+      pending.push(g);
+    }
+    if (pending.length > 0) out.push(...(await this.runBatch(pending)));
+    return out;
   }
 
   /** Evaluate prebuilt graphs, packing them into runs within the configured budget. */
