@@ -29,7 +29,7 @@ interface Frame {
   pytorch_float64: Pred;
 }
 
-const MODELS = ['m3gnet-mp-2021.2.8', 'tensornet-matpes-pbe-v2025.1'] as const;
+const MODELS = ['m3gnet-mp-2021.2.8', 'm3gnet-matpes-pbe-v2025.1', 'tensornet-matpes-pbe-v2025.1'] as const;
 
 function maxDiffs(r: { energy: number; forces: readonly (readonly number[])[]; stress: readonly (readonly number[])[] }, p: Pred, n: number) {
   let dF = 0;

@@ -32,6 +32,9 @@ const TODAYS_NAMES = [
   'chgnet-0.3.0',
   'chgnet-0.3.0-float32',
   'chgnet-0.3.0-float64',
+  'm3gnet-matpes-pbe-v2025.1',
+  'm3gnet-matpes-pbe-v2025.1-float32',
+  'm3gnet-matpes-pbe-v2025.1-float64',
   'm3gnet-mp-2021.2.8',
   'm3gnet-mp-2021.2.8-float32',
   'm3gnet-mp-2021.2.8-float64',
@@ -89,7 +92,7 @@ describe('names', () => {
       'lennard-jones': { model: 'lennard-jones', architecture: 'pair-lennard-jones', precision: 'float64' },
       morse: { model: 'morse', architecture: 'pair-morse', precision: 'float64' },
     };
-    for (const [m, arch] of [['m3gnet-mp-2021.2.8', 'matgl-m3gnet'], ['tensornet-matpes-pbe-v2025.1', 'matgl-tensornet']] as const) {
+    for (const [m, arch] of [['m3gnet-mp-2021.2.8', 'matgl-m3gnet'], ['m3gnet-matpes-pbe-v2025.1', 'matgl-m3gnet'], ['tensornet-matpes-pbe-v2025.1', 'matgl-tensornet']] as const) {
       want[m] = { model: m, architecture: arch, precision: 'float64' };
       want[`${m}-float32`] = { model: m, architecture: arch, precision: 'float32' };
       want[`${m}-float64`] = { model: m, architecture: arch, precision: 'float64' };

@@ -50,6 +50,22 @@ MODELS: dict[str, dict] = {
         "paper": "C. Chen and S. P. Ong, A universal graph deep learning interatomic potential for the "
         "periodic table, Nature Computational Science 2, 718 (2022)",
     },
+    "m3gnet-matpes-pbe-v2025.1": {
+        "matgl_name": "M3GNet-MatPES-PBE-v2025.1-PES",
+        "architecture": "matgl-m3gnet",
+        "backend": "DGL",
+        "description": "M3GNet universal potential trained on MatPES v2025.1 (PBE): 300 K MD snapshots and "
+        "Materials Project ground states (89 elements; 128 hidden units, smooth radial basis)",
+        "training_data": "MatPES-PBE v2025.1 (391,240 training structures)",
+        "sha256": {
+            "model.json": "6ab754c8593efef1005a37882a27b25417153bfd0b5624d0943901f18116b552",
+            "model.pt": "94b511e45d576cb38a54e2d952fac1eb66e179fb3cddf48ccd86bf4f689f86df",
+            "state.pt": "9f710eac88ec2c666c8e488883c59768cf11c116f177e9d82896ae56f3fc338d",
+        },
+        "paper": "A. Kaplan, R. Liu, J. Qi, T. W. Ko, B. Deng, G. Ceder, K. A. Persson, S. P. Ong, A foundational "
+        "potential energy surface dataset for materials (MatPES), 2025; M3GNet: C. Chen and S. P. Ong, Nature "
+        "Computational Science 2, 718 (2022)",
+    },
     "tensornet-matpes-pbe-v2025.1": {
         "matgl_name": "TensorNet-MatPES-PBE-v2025.1-PES",
         "architecture": "matgl-tensornet",
