@@ -74,7 +74,7 @@ export interface EngineConfig {
 
 
 export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
-  version: 'engine-3',
+  version: 'engine-4',
   taskQueues: Object.freeze({ inference: 'inference', light: 'light' }),
   windowDefault: 200,
   windowMax: 500,
@@ -82,7 +82,10 @@ export const ENGINE_DEFAULTS: Readonly<EngineConfig> = Object.freeze({
   pageSize: 500,
   historyLengthCap: 3_000,
   reconcileEveryMs: 30_000,
-  forcesBatchSize: 4,
+  // 8, not 4: half the forces activities (their rows and history events were ~28 KB of a
+  // MatterGen structure's ~111 KB, bench/results/storage.json); runs inside one are still packed
+  // and streamed by OnnxPotential.evaluate, so memory does not grow with it
+  forcesBatchSize: 8,
   forcesMaxBatches: 64,
   timeouts: Object.freeze({
     relax: Object.freeze({ startToCloseMs: 6 * 3600_000, heartbeatMs: 60_000 }),

@@ -83,7 +83,7 @@ describe('engine units', () => {
   it('the config snapshot holds every area with its version', async () => {
     const snap = await loadConfigSnapshot();
     expect(Object.keys(snap.areas)).toEqual(expect.arrayContaining(['engine', 'phonon', 'relax']));
-    expect(snap.versions['engine']).toContain('engine-3');
+    expect(snap.versions['engine']).toContain('engine-4');
     expect(snap.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });
