@@ -94,6 +94,11 @@ interface CampaignMeasure {
   wallSeconds: number;
   stepComputeMs: number;
   modelMs: number;
+  /** per step: results computed, Σ step wall time, Σ time inside the potential (ms) */
+  steps: { step: string; n: number; duration_ms: number; model_ms: number }[];
+  /** launch of `softmode run` → first step started, last step finished → exit (s); null where unknown */
+  startupSeconds: number | null;
+  tailSeconds: number | null;
   workerPeakRssMb: number | null;
   maxHistoryEvents: { structure: number; campaign: number };
   campaignRuns: number;
@@ -107,9 +112,11 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
   const worker = cliProc(['worker', '--queue', 'all', '--inference-slots', String(slots), '--light-slots', String(slots)], env);
   const workerExit = waitExit(worker);
   const t0 = Date.now();
+  const launchedAt = new Date(t0);
   const run = cliProc(['run', inputs, '--model', model, '--supercell', supercell, '--no-workers', '--keep-services', '--name', name, '--window', '200', '--json'], env);
   const r = await waitExit(run);
   const wallSeconds = (Date.now() - t0) / 1000;
+  const exitedAt = new Date();
   const workerPeakRssMb = treePeakRssMb(worker.pid);
   worker.kill('SIGTERM');
   await workerExit;
@@ -118,6 +125,7 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
   const c = (await store.getCampaign(name))!;
   const p = await store.progress(c.id);
   const timings = await store.stepTimings(c.id);
+  const span = await store.stepSpan(c.id);
   await store.close();
   const connection = await Connection.connect({ address: svc.temporalAddress });
   const client = new Client({ connection });
@@ -138,6 +146,9 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
     wallSeconds,
     stepComputeMs: timings.reduce((a, t) => a + t.duration_ms, 0),
     modelMs: timings.reduce((a, t) => a + t.model_ms, 0),
+    steps: timings,
+    startupSeconds: span.firstStart ? (span.firstStart.getTime() - launchedAt.getTime()) / 1000 : null,
+    tailSeconds: span.lastEnd ? (exitedAt.getTime() - span.lastEnd.getTime()) / 1000 : null,
     workerPeakRssMb,
     maxHistoryEvents: { structure: maxStructure, campaign: maxCampaign },
     campaignRuns,
@@ -213,6 +224,27 @@ async function main(): Promise<void> {
         chgnet_wall_seconds: c.wallSeconds,
         chgnet_model_ms: c.modelMs,
         chgnet_structures_per_hour: (c.done / c.wallSeconds) * 3600,
+        // where the inference-slot time outside the model goes. relax and forces run on the
+        // inference slots; validate, displace, phonons and classify on the light slots, which
+        // share the same cores (on this 2-core machine their CPU time is taken from the
+        // inference slots, so inference-slot time not in a step is mostly light-step compute)
+        chgnet_slot_time_breakdown: (() => {
+          const inference = c.steps.filter((t) => t.step === 'relax' || t.step === 'forces');
+          const light = c.steps.filter((t) => t.step !== 'relax' && t.step !== 'forces');
+          const sum = (xs: typeof c.steps, f: (t: (typeof c.steps)[number]) => number) => xs.reduce((acc, t) => acc + f(t), 0) / 1000;
+          return {
+            inference_slot_s: cslot / 1000,
+            model_s: c.modelMs / 1000,
+            inference_steps_outside_model_s: Object.fromEntries(inference.map((t) => [t.step, (t.duration_ms - t.model_ms) / 1000])),
+            inference_slot_s_outside_inference_steps: cslot / 1000 - sum(inference, (t) => t.duration_ms),
+            light_steps_s: Object.fromEntries(light.map((t) => [t.step, t.duration_ms / 1000])),
+            light_steps_total_s: sum(light, (t) => t.duration_ms),
+            startup_s: c.startupSeconds,
+            tail_s: c.tailSeconds,
+            steps: c.steps,
+            note: 'inference_slot_s = wall × inference slots (the denominator of outside_model_share); light steps run on separate light slots on the same cores; startup: launch of softmode run (ingest, workflow start, model load) to the first step start; tail: last step end to exit',
+          };
+        })(),
       });
     }
     out['definitions'] = {

@@ -879,6 +879,16 @@ export class Store {
     );
     return r.rows.map((x) => ({ step: x.step, n: Number(x.n), duration_ms: Number(x.d), model_ms: Number(x.m) }));
   }
+
+  /** When a campaign's computed steps began (the earliest stored result less its duration) and ended (the latest stored). */
+  async stepSpan(campaignId: number): Promise<{ firstStart: Date | null; lastEnd: Date | null }> {
+    const r = await this.pool.query<{ first_start: Date | null; last_end: Date | null }>(
+      `select min(s.created_at - s.duration_ms * interval '1 millisecond') as first_start, max(s.created_at) as last_end
+       from step_results s where exists (select 1 from step_uses u join campaign_items i on i.id = u.campaign_item_id where u.key = s.key and i.campaign_id = $1 and not u.served_from_store)`,
+      [campaignId],
+    );
+    return { firstStart: r.rows[0]?.first_start ?? null, lastEnd: r.rows[0]?.last_end ?? null };
+  }
 }
 
 /** `text` as a LIKE pattern matching exactly itself (with `escape '\'`: a backslash before each \, % and _). */
