@@ -1,14 +1,14 @@
 // softmode vs the reference Python pipeline (issue 7) on MatterGen structures, side by side on
 // this machine: labels per preset, |Δ min ν|, relaxed-energy differences and stage times.
 //
-//   npm run compare:reference [-- --n 50] [-- --max-atoms 12] [-- --supercell phononbench]
+//   npm run compare:reference [-- --n 50] [-- --max-atoms 12] [-- --largest] [-- --supercell phononbench]
 //                             [-- --skip-reference] [-- --threads 2] [-- --no-engine]
 //                             [-- --also-float32] [-- --also-float64-relax] [-- --out NAME]
 //
 // Reference: tools/reference/pipeline.py (ASE FIRE + FrechetCellFilter + FixSymmetry with the
 // PhononBench protocol, phonopy, seekpath, CHGNet 0.3.0 on PyTorch), same supercell rule,
 // displacement mode (phonopy default: diagonal, ±auto, 0.01 Å), q-points and stability rules.
-// softmode: the engine's own science steps (activities/compute/science.ts: validate → relax →
+// softmode: the engine's own science steps (pipeline/ runOne: validate → relax →
 // displace → forces → phonons → classify) run in this one process, CHGNet 0.3.0 ONNX: the
 // relaxation's FIRE trajectory in float32 (the phononbench protocol's trajectoryPrecision), its
 // acceptance test and the displaced-supercell forces in float64.
@@ -44,6 +44,7 @@ const PY_OUT = join(ROOT, 'bench', 'results', 'reference-e2e', 'python');
 interface Args {
   n: number;
   maxAtoms: number;
+  largest: boolean;
   supercell: string;
   skipReference: boolean;
   threads: number;
@@ -58,7 +59,8 @@ interface Args {
 
 const OPTIONS = {
   n: { kind: 'positive-int', default: 50, help: 'structures (default 50)' },
-  'max-atoms': { kind: 'positive-int', default: 12, help: 'largest input cell (default 12 atoms)' },
+  'max-atoms': { kind: 'positive-int', default: 12, help: 'largest input cell (default 12 atoms; ignored with --largest)' },
+  largest: { kind: 'boolean', help: 'the n largest structures instead of the n smallest (results: reference-e2e-largest unless --out)' },
   supercell: { kind: 'string', default: 'phononbench', metavar: 'RULE', help: 'supercell rule (default phononbench)' },
   'skip-reference': { kind: 'boolean', help: 'reuse the Python reference results already written' },
   threads: { kind: 'positive-int', default: 2, help: 'onnxruntime threads (default 2)' },
@@ -66,16 +68,16 @@ const OPTIONS = {
   'no-engine': { kind: 'boolean', help: 'skip the durable-engine side' },
   'also-float32': { kind: 'boolean', help: 'also: the one-process path with the float32 graph everywhere' },
   'also-float64-relax': { kind: 'boolean', help: 'also: the one-process path with a float64 relaxation trajectory' },
-  out: { kind: 'string', default: 'reference-e2e', metavar: 'NAME', help: 'bench/results/<NAME>.json (default reference-e2e)' },
+  out: { kind: 'string', metavar: 'NAME', help: 'bench/results/<NAME>.json (default reference-e2e, or reference-e2e-largest with --largest)' },
 } as const satisfies OptionsSpec;
 
 function readArgs(): Args {
   const { values: v } = parseProcessArgs('compare:reference', OPTIONS);
-  return { n: v.n, maxAtoms: v['max-atoms'], supercell: v.supercell, skipReference: v['skip-reference'], threads: v.threads, model: v.model, engine: !v['no-engine'], float32: v['also-float32'], float64Relax: v['also-float64-relax'], out: v.out };
+  return { n: v.n, maxAtoms: v.largest ? Number.MAX_SAFE_INTEGER : v['max-atoms'], largest: v.largest, supercell: v.supercell, skipReference: v['skip-reference'], threads: v.threads, model: v.model, engine: !v['no-engine'], float32: v['also-float32'], float64Relax: v['also-float64-relax'], out: v.out ?? (v.largest ? 'reference-e2e-largest' : 'reference-e2e') };
 }
 
-/** Deterministic sample: unsymmetrized CIFs, fewest atoms first, then by path; unique stems. */
-export function selectStructures(n: number, maxAtoms: number): { path: string; natoms: number }[] {
+/** Deterministic sample: unsymmetrized CIFs, fewest (or most) atoms first, then by path; unique stems. */
+export function selectStructures(n: number, maxAtoms: number, largest = false): { path: string; natoms: number }[] {
   const all: { path: string; natoms: number }[] = [];
   for (const dir of readdirSync(MATTERGEN).sort()) {
     const d = join(MATTERGEN, dir);
@@ -93,7 +95,7 @@ export function selectStructures(n: number, maxAtoms: number): { path: string; n
   }
   const seen = new Set<string>();
   return all
-    .sort((x, y) => x.natoms - y.natoms || (x.path < y.path ? -1 : 1))
+    .sort((x, y) => (largest ? y.natoms - x.natoms : x.natoms - y.natoms) || (x.path < y.path ? -1 : 1))
     .filter((x) => {
       const stem = basename(x.path, '.cif');
       if (seen.has(stem)) return false;
@@ -242,7 +244,7 @@ async function engineSide(paths: string[], a: Args): Promise<EngineSide> {
 async function main(): Promise<number> {
   const a = readArgs();
   const load0 = loadavg()[0];
-  const picked = selectStructures(a.n, a.maxAtoms);
+  const picked = selectStructures(a.n, a.maxAtoms, a.largest);
   if (picked.length < a.n) process.stderr.write(`only ${picked.length} structures with ≤ ${a.maxAtoms} atoms\n`);
   const paths = picked.map((p) => p.path);
   const tRef = performance.now();
@@ -308,7 +310,7 @@ async function main(): Promise<number> {
   };
   const out = {
     structures: ref.length,
-    selection: { source: '../shared/data/structures/mattergen (unsymmetrized CIFs)', max_atoms: a.maxAtoms, names: ref.map((r) => r.name) },
+    selection: { source: '../shared/data/structures/mattergen (unsymmetrized CIFs)', order: a.largest ? 'most atoms first' : 'fewest atoms first', max_atoms: a.largest ? null : a.maxAtoms, names: ref.map((r) => r.name) },
     supercell: a.supercell,
     softmode_precision: { relax_trajectory: RELAX_PROTOCOLS['phononbench']!.trajectoryPrecision ?? 'float64', relax_acceptance_and_energy: 'float64', displaced_supercell_forces: 'float64', protocol: `phononbench ${RELAX_PROTOCOLS['phononbench']!.version}` },
     softmode_mode: engine
