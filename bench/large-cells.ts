@@ -7,6 +7,8 @@
 //        [-- --threads 2] [-- --relax-max-steps 200] [-- --continue-unconverged] [-- --cell-timeout-s 1700]
 //        [-- --size small --out large-cells-small.json] [-- --arena on|off]
 //   npm run bench:large-cells -- --write-cells     (regenerate examples/large-cells/*.vasp and stop)
+//   npm run bench:large-cells -- --only ID --reference   (CHGNet: the Python reference pipeline on
+//        the same cell at the same time, tools/reference/pipeline.py, PyTorch float32, --threads each)
 //
 // Cells: examples/large-cells/*.vasp, written by examples/large-cells.ts (seeded, deterministic;
 // test/large-cells.test.ts checks the committed files equal the generator's output). `--size
@@ -22,7 +24,7 @@
 // peak is ~2 GB and falls back after the run (measured before writing this driver; the JSON
 // records the setting). The displaced supercells' graphs are streamed (OnnxPotential.evaluate
 // builds each run's graphs just before it), so only one run's graphs are held.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -60,6 +62,7 @@ const OPTIONS = {
   out: { kind: 'string', metavar: 'FILE', help: 'results file: a name under bench/results/ or a path (default large-cells.json; large-cells-small.json for --size small)' },
   'streaming-check': { kind: 'boolean', help: 'instead of the cells: run four textbook crystals through runOne with the streaming evaluate and with the former build-all-graphs path, record whether relaxed cells, forces, frequencies and labels are identical' },
   'write-cells': { kind: 'boolean', help: 'write examples/large-cells/*.vasp from the generator and stop' },
+  reference: { kind: 'boolean', help: 'also run the Python reference pipeline (tools/reference/pipeline.py: ASE + phonopy + CHGNet 0.3.0 on PyTorch float32, same protocol, supercell and displacements) on each cell run, concurrently, --threads threads each; chgnet-0.3.0 only' },
   child: { kind: 'string', metavar: 'ID', help: '(internal) run one cell in this process' },
 } as const satisfies OptionsSpec;
 
@@ -343,7 +346,8 @@ interface CellRecord {
   description: string;
   file: string | null;
   plan: Record<string, unknown>;
-  run?: Record<string, unknown>;
+  /** the latest run under each model (a run under one model keeps the others') */
+  runs?: Record<string, Record<string, unknown>>;
 }
 
 function machine(): Record<string, unknown> {
@@ -358,6 +362,7 @@ async function runCell(self: string, id: string, argv: readonly string[], timeou
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const name = a.replace(/^--/, '').split('=')[0]!;
+    if (['reference'].includes(name)) continue;
     if (['only', 'out', 'cell-timeout-s', 'child'].includes(name)) {
       if (!a.includes('=')) i++;
       continue;
@@ -414,7 +419,7 @@ async function runCell(self: string, id: string, argv: readonly string[], timeou
       save();
     }
   });
-  const code = await new Promise<number | null>((res) => proc.on('exit', (c) => res(c)));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => proc.on('exit', (c, sig) => res([c, sig])));
   if (timer) clearTimeout(timer);
   clearInterval(loadTimer);
   process.removeListener('SIGTERM', onSignal);
@@ -438,7 +443,8 @@ async function runCell(self: string, id: string, argv: readonly string[], timeou
       for (const f of readdirSync(dirname(outPath)).filter((n) => n.startsWith('large-cells') && n.endsWith('.json') && join(dirname(outPath), n) !== outPath)) {
         try {
           const other = JSON.parse(readFileSync(join(dirname(outPath), f), 'utf8')) as { cells?: CellRecord[] };
-          const st = other.cells?.find((c) => c.id === id)?.run?.['stages'] as Record<string, { seconds: number }> | undefined;
+          const cell = other.cells?.find((c) => c.id === id) as (CellRecord & { run?: Record<string, unknown> }) | undefined;
+          const st = [cell?.run, ...Object.values(cell?.runs ?? {})].map((r) => r?.['stages'] as Record<string, { seconds: number }> | undefined).find((x) => x?.['phonons'] && x['classify']);
           if (st?.['phonons'] && st['classify']) {
             phononsS = round(st['phonons'].seconds + st['classify'].seconds, 1);
             phononsFrom = `bench/results/${f}`;
@@ -467,6 +473,95 @@ async function runCell(self: string, id: string, argv: readonly string[], timeou
   }
 }
 
+// ---------------------------------------------------------------- the Python reference, side by side
+
+/** VmHWM of another process (MB), or null once it is gone. */
+function peakRssOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? round(Number(m[1]) / 1024, 1) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * tools/reference/pipeline.py on the same cell file, started with softmode's child so both share
+ * the machine alike: same relaxation protocol, the supercell softmode's policy chose (passed as
+ * phonopy's DIM), phonopy's displacements (diagonal, ±auto, 0.01 Å), the input cell as primitive.
+ */
+async function runReference(r: CellRecord, threads: number, run: Record<string, unknown>, save: () => void): Promise<void> {
+  const rec: Record<string, unknown> = { status: 'running' };
+  run['reference'] = rec;
+  const ensure = spawnSync('bash', [join(ROOT, 'tools', 'reference', 'ensure-venv.sh'), 'pipeline'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (ensure.status !== 0) {
+    rec['status'] = 'failed';
+    rec['error'] = `tools/reference/ensure-venv.sh pipeline exited with ${ensure.status}`;
+    save();
+    return;
+  }
+  const python = ensure.stdout.trim().split('\n').pop()!;
+  const outDir = join(ROOT, '.campaigns', 'large-cells-reference', r.id);
+  mkdirSync(outDir, { recursive: true });
+  const matrix = (r.plan['supercell'] as { matrix: number[][] }).matrix.flat().join(' ');
+  const args = [join(ROOT, 'tools', 'reference', 'pipeline.py'), join(ROOT, r.file!), '--out-dir', outDir, '--supercell', matrix, '--threads', String(threads)];
+  rec['command'] = `tools/.venv/bin/python tools/reference/pipeline.py ${r.file} --out-dir DIR --supercell '${matrix}' --threads ${threads}`;
+  const t0 = performance.now();
+  const proc = spawn(python, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  let peak = 0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, peakRssOf(proc.pid) ?? 0);
+  }, 2000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => proc.on('exit', (c, sig) => res([c, sig])));
+  clearInterval(timer);
+  rec['wall_s'] = round((performance.now() - t0) / 1000, 1);
+  rec['peak_rss_mb_sampled'] = peak || null;
+  const file = join(outDir, `${r.id}.json`);
+  if (code !== 0 || !existsSync(file)) {
+    rec['status'] = 'failed';
+    rec['error'] = signal ? `pipeline.py stopped by ${signal} (not finished)` : `pipeline.py exited with ${code}`;
+    save();
+    return;
+  }
+  const ref = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const relax = ref['relax'] as Record<string, unknown>;
+  const phonon = (ref['phonon'] ?? null) as Record<string, unknown> | null;
+  Object.assign(rec, {
+    status: 'done',
+    stages_s: Object.fromEntries(Object.entries(ref['timing_s'] as Record<string, number>).map(([k, v]) => [k, round(v)])),
+    relax: { converged: relax['converged'], steps: relax['steps'] ?? relax['steps_total'] ?? null, energy_eV: relax['energy_eV'] ?? relax['energy'] ?? null },
+    supercell_atoms: phonon?.['n_atoms_supercell'] ?? null,
+    displacements: phonon?.['n_displacements'] ?? null,
+    labels: ref['labels'],
+    min_freq_thz: ref['min_freq_THz'] ?? null,
+  });
+  save();
+}
+
+/** Stage times reference / softmode, and whether the labels agree. */
+function compareWithReference(run: Record<string, unknown>): void {
+  const ref = run['reference'] as Record<string, unknown> | undefined;
+  const res = run['result'] as Record<string, unknown> | undefined;
+  if (!ref || ref['status'] !== 'done' || !res) return;
+  const rs = ref['stages_s'] as Record<string, number>;
+  const ss = res['stages_s'] as Record<string, number>;
+  const refPhonons = (rs['force_constants'] ?? 0) + (rs['qpoints'] ?? 0);
+  const smPhonons = (ss['phonons'] ?? 0) + (ss['classify'] ?? 0);
+  const refTotal = rs['total'] ?? Object.values(rs).reduce((a, b) => a + b, 0);
+  const smTotal = Object.values(ss).reduce((a, b) => a + b, 0);
+  const labels = res['labels'] as Record<string, string> | null;
+  const refLabels = ref['labels'] as Record<string, string> | null;
+  run['reference_over_softmode'] = {
+    relax: ss['relax'] ? round((rs['relax'] ?? 0) / ss['relax']) : null,
+    forces: ss['forces'] ? round((rs['forces'] ?? 0) / ss['forces']) : null,
+    phonons: smPhonons ? round(refPhonons / smPhonons) : null,
+    total: smTotal ? round(refTotal / smTotal) : null,
+    note: 'wall seconds per stage, reference / softmode, both processes running at the same time on this machine with the same thread count; phonons = force constants + q-points (reference) vs phonons + classify (softmode)',
+  };
+  run['labels_agree_with_reference'] = labels && refLabels ? Object.fromEntries(Object.keys(labels).map((p) => [p, labels[p] === refLabels[p]])) : null;
+}
+
 async function main(): Promise<void> {
   const { values: o, argv } = parseProcessArgs('bench:large-cells', OPTIONS);
   if (o['write-cells']) {
@@ -481,16 +576,18 @@ async function main(): Promise<void> {
   const outName = o.out ?? (size === 'small' ? 'large-cells-small.json' : 'large-cells.json');
   const outPath = outName.includes('/') ? resolve(outName) : join(ROOT, 'bench', 'results', outName);
   const cells = cellSources(size);
+  if (o.reference && o.model !== 'chgnet-0.3.0') throw usageError('--reference: the Python reference pipeline runs CHGNet 0.3.0 only (--model chgnet-0.3.0)');
+  if (o.reference && size !== 'full') throw usageError('--reference needs the committed cells (--size full)');
   const only = o.only ? new Set(o.only) : null;
   if (only) for (const id of only) if (!cells.some((c) => c.id === id)) throw usageError(`--only: no cell '${id}' (${cells.map((c) => c.id).join(', ')})`);
   const command = `npm run bench:large-cells -- ${argv.join(' ')}`.trim();
   // earlier runs of cells not run now are kept (same size); each run records its own command
-  const previous: Record<string, CellRecord> = {};
+  const previous: Record<string, CellRecord & { run?: Record<string, unknown> }> = {};
   let previousCheck: unknown = undefined;
   if (existsSync(outPath)) {
     try {
       const old = JSON.parse(readFileSync(outPath, 'utf8')) as { size?: string; cells?: CellRecord[]; streaming_check?: unknown };
-      if (old.size === size) for (const c of old.cells ?? []) previous[c.id] = c;
+      if (old.size === size) for (const c of (old.cells ?? []) as (CellRecord & { run?: Record<string, unknown> })[]) previous[c.id] = c;
       previousCheck = old.streaming_check;
     } catch {
       // unreadable: start over
@@ -498,7 +595,10 @@ async function main(): Promise<void> {
   }
   const records: CellRecord[] = cells.map((c) => {
     process.stderr.write(`plan ${c.id}\n`);
-    return { id: c.id, description: c.description, file: c.file, plan: planOf(c), ...(previous[c.id]?.run ? { run: previous[c.id]!.run } : {}) };
+    const prev = previous[c.id];
+    // files written before runs were kept per model hold one `run`
+    const runs: Record<string, Record<string, unknown>> = { ...(prev?.run ? { [String(prev.run['model'])]: prev.run } : {}), ...(prev?.runs ?? {}) };
+    return { id: c.id, description: c.description, file: c.file, plan: planOf(c), ...(Object.keys(runs).length ? { runs } : {}) };
   });
   const out = {
     benchmark: 'large-cells',
@@ -512,6 +612,7 @@ async function main(): Promise<void> {
     settings: {
       model: o.model,
       threads: o.threads,
+      reference: o.reference,
       onnxruntime_cpu_mem_arena: o.arena === 'on',
       preset: PRESET,
       supercell_policy: { version: SUPERCELL_POLICY.version, [PRESET]: SUPERCELL_POLICY[PRESET] },
@@ -536,9 +637,15 @@ async function main(): Promise<void> {
   for (const r of records) {
     if (only && !only.has(r.id)) continue;
     const run: Record<string, unknown> = { command, date: new Date().toISOString(), model: o.model, threads: o.threads, relax_max_steps: o['relax-max-steps'] ?? null, arena: o.arena };
-    r.run = run;
+    (r.runs ??= {})[o.model] = run;
     process.stderr.write(`run ${r.id} (${String(r.plan['atoms'])} atoms, ${String(r.plan['displacements'])} displacements)\n`);
+    const reference = o.reference ? runReference(r, o.threads, run, save) : null;
     await runCell(self, r.id, argv, o['cell-timeout-s'], run, save, outPath);
+    if (reference) {
+      await reference;
+      compareWithReference(run);
+      save();
+    }
   }
   (out.machine as Record<string, unknown>)['load_average_at_end'] = loadavg().map((x) => round(x, 2));
   save();

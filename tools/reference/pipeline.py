@@ -115,6 +115,7 @@ def relax(atoms, calc) -> dict[str, Any]:
             opt.run(fmax=PROTOCOL["round_fmax"], steps=PROTOCOL["steps_per_round"])
             steps_total += opt.nsteps
             fmax_round = max_row_norm(filtered.get_forces())
+            print(f"  relax round {rounds}: {opt.nsteps} FIRE steps ({steps_total} in all), generalized fmax {fmax_round:.3g} eV/A", file=sys.stderr, flush=True)
             if fmax_round > PROTOCOL["explode_force"]:
                 raise RelaxationExploded("forces above 1e4 eV/A")
             if fmax_round < PROTOCOL["round_fmax"]:
@@ -219,10 +220,23 @@ def checkpoint_sha256() -> dict[str, Any]:
     return {"file": files[0].name, "sha256": hashlib.sha256(files[0].read_bytes()).hexdigest()}
 
 
+class StageTimings(dict):
+    """Stage wall times (s); each is printed to stderr when it is set, so a long run that is
+    stopped early still shows which stages finished and how long they took."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        self.name = name
+
+    def __setitem__(self, key: str, value: float) -> None:
+        super().__setitem__(key, value)
+        print(f"[{self.name}] {key} done in {value:.1f} s", file=sys.stderr, flush=True)
+
+
 def run_one(path: Path, calc, args) -> dict[str, Any]:
     from ase.io import read
 
-    timings: dict[str, float] = {}
+    timings: dict[str, float] = StageTimings(path.stem)
     t_start = time.perf_counter()
     t0 = time.perf_counter()
     atoms = read(str(path))
