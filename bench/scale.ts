@@ -125,7 +125,6 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
   const c = (await store.getCampaign(name))!;
   const p = await store.progress(c.id);
   const timings = await store.stepTimings(c.id);
-  const span = await store.stepSpan(c.id);
   await store.close();
   const connection = await Connection.connect({ address: svc.temporalAddress });
   const client = new Client({ connection });
@@ -146,9 +145,9 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
     wallSeconds,
     stepComputeMs: timings.reduce((a, t) => a + t.duration_ms, 0),
     modelMs: timings.reduce((a, t) => a + t.model_ms, 0),
-    steps: timings,
-    startupSeconds: span.firstStart ? (span.firstStart.getTime() - launchedAt.getTime()) / 1000 : null,
-    tailSeconds: span.lastEnd ? (exitedAt.getTime() - span.lastEnd.getTime()) / 1000 : null,
+    steps: timings.map(({ step, n, duration_ms, model_ms }) => ({ step, n, duration_ms, model_ms })),
+    startupSeconds: timings.length ? (Math.min(...timings.map((t) => t.first_start.getTime())) - launchedAt.getTime()) / 1000 : null,
+    tailSeconds: timings.length ? (exitedAt.getTime() - Math.max(...timings.map((t) => t.last_end.getTime()))) / 1000 : null,
     workerPeakRssMb,
     maxHistoryEvents: { structure: maxStructure, campaign: maxCampaign },
     campaignRuns,

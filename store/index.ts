@@ -870,24 +870,16 @@ export class Store {
     return Number(r.rows[0]?.n ?? 0);
   }
 
-  async stepTimings(campaignId: number): Promise<{ step: string; n: number; duration_ms: number; model_ms: number }[]> {
-    const r = await this.pool.query<{ step: string; n: string; d: number; m: number }>(
-      `select s.step, count(*) as n, sum(s.duration_ms) as d, sum(s.model_ms) as m
+  /** Per step of a campaign's computed (not served) results: count, Σ wall and model time, and when the first began and the last ended. */
+  async stepTimings(campaignId: number): Promise<{ step: string; n: number; duration_ms: number; model_ms: number; first_start: Date; last_end: Date }[]> {
+    const r = await this.pool.query<{ step: string; n: string; d: number; m: number; first_start: Date; last_end: Date }>(
+      `select s.step, count(*) as n, sum(s.duration_ms) as d, sum(s.model_ms) as m,
+              min(s.created_at - s.duration_ms * interval '1 millisecond') as first_start, max(s.created_at) as last_end
        from step_results s where exists (select 1 from step_uses u join campaign_items i on i.id = u.campaign_item_id where u.key = s.key and i.campaign_id = $1 and not u.served_from_store)
        group by s.step order by s.step`,
       [campaignId],
     );
-    return r.rows.map((x) => ({ step: x.step, n: Number(x.n), duration_ms: Number(x.d), model_ms: Number(x.m) }));
-  }
-
-  /** When a campaign's computed steps began (the earliest stored result less its duration) and ended (the latest stored). */
-  async stepSpan(campaignId: number): Promise<{ firstStart: Date | null; lastEnd: Date | null }> {
-    const r = await this.pool.query<{ first_start: Date | null; last_end: Date | null }>(
-      `select min(s.created_at - s.duration_ms * interval '1 millisecond') as first_start, max(s.created_at) as last_end
-       from step_results s where exists (select 1 from step_uses u join campaign_items i on i.id = u.campaign_item_id where u.key = s.key and i.campaign_id = $1 and not u.served_from_store)`,
-      [campaignId],
-    );
-    return { firstStart: r.rows[0]?.first_start ?? null, lastEnd: r.rows[0]?.last_end ?? null };
+    return r.rows.map((x) => ({ step: x.step, n: Number(x.n), duration_ms: Number(x.d), model_ms: Number(x.m), first_start: x.first_start, last_end: x.last_end }));
   }
 }
 
