@@ -362,7 +362,7 @@ async function runCell(self: string, id: string, argv: readonly string[], timeou
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const name = a.replace(/^--/, '').split('=')[0]!;
-    if (['reference'].includes(name)) continue;
+    if (name === 'reference') continue;
     if (['only', 'out', 'cell-timeout-s', 'child'].includes(name)) {
       if (!a.includes('=')) i++;
       continue;
@@ -530,7 +530,7 @@ async function runReference(r: CellRecord, threads: number, run: Record<string, 
   Object.assign(rec, {
     status: 'done',
     stages_s: Object.fromEntries(Object.entries(ref['timing_s'] as Record<string, number>).map(([k, v]) => [k, round(v)])),
-    relax: { converged: relax['converged'], steps: relax['steps'] ?? relax['steps_total'] ?? null, energy_eV: relax['energy_eV'] ?? relax['energy'] ?? null },
+    relax: { converged: relax['converged'], steps: relax['steps'] ?? null, energy_eV: relax['energy_eV'] ?? null },
     supercell_atoms: phonon?.['n_atoms_supercell'] ?? null,
     displacements: phonon?.['n_displacements'] ?? null,
     labels: ref['labels'],
