@@ -12,7 +12,9 @@
 //                           the WebAssembly kernel). One thread on both sides (OMP/OPENBLAS/MKL
 //                           _NUM_THREADS=1; softmode is single-threaded). BENCH_ROUNDS rounds
 //                           (default 3), each timing both sides; medians of the per-round
-//                           medians and of the per-round ratios.
+//                           medians and of the per-round ratios. Beside each time its flop
+//                           rate (16/3·n³ per solve), and the kernel's register-only f64x2
+//                           multiply-add probe: the ceiling of WebAssembly SIMD128 here.
 //   band_path_large         the band path (HPKOT q-points + frequencies) of the largest primitive
 //                           cells in ../shared/data/dft-phonondb, softmode beside phonopy
 //                           (phonon.run_qpoints, eigvalsh per q) in the same run, and softmode with
@@ -41,7 +43,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildPhononModel, computeForceConstants, generateDisplacements, hermitianEigen, makeSupercell, postProcess, type DisplacementForces } from '../core/phonon/index.js';
 import { bandPath } from '../core/phonon/bandpath/index.js';
-import { hermitianEigenBackend, hermitianEigenReference } from '../core/phonon/eigen.js';
+import { eigenKernel, hermitianEigenBackend, hermitianEigenReference } from '../core/phonon/eigen.js';
 import { repoRoot } from '../core/paths.js';
 import { getSymmetry } from '../core/symmetry/index.js';
 import { supercellSymmetry } from '../core/symmetry/supercell-symmetry.js';
@@ -422,6 +424,10 @@ function benchEigenVsNumpy(sizes: number[], rounds: number): Record<string, unkn
         ratio_values_vs_eigvalsh: ratio((i) => sm[i]!.values_ms, (i) => np[i]!.eigvalsh_ms),
         ratio_vectors_vs_eigh: ratio((i) => sm[i]!.vectors_ms, (i) => np[i]!.eigh_ms),
         ratio_reference_ts_values_vs_eigh: ratio((i) => sm[i]!.reference_values_ms, (i) => np[i]!.eigh_ms),
+        // the reduction's arithmetic (LAPACK's count for xHETRD: 16/3·n³ real flops) per second of
+        // the whole values-only solve, each side
+        softmode_values_gflops: gflops(m.n, med(sm.map((x) => x.values_ms))),
+        numpy_eigvalsh_gflops: gflops(m.n, med(np.map((x) => x.eigvalsh_ms))),
         max_abs_diff_values_vs_numpy_rel: np[0] ? +(dNp / scale).toExponential(2) : null,
         max_abs_diff_values_vs_reference_ts_rel: +(dRef / scale).toExponential(2),
         rounds: { softmode: sm, numpy: np.map((x) => ({ eigh_ms: round3(x.eigh_ms), eigvalsh_ms: round3(x.eigvalsh_ms) })) },
@@ -436,11 +442,29 @@ function benchEigenVsNumpy(sizes: number[], rounds: number): Record<string, unkn
       ratio_note: 'ratio = softmode / numpy (< 1: softmode faster), median over rounds of the per-round ratio. values = eigenvalues only (every classification path: commensurate q, band path, mesh); phonopy\'s band path calls eigvalsh per q',
       numpy: numpyInfo,
       ...(numpyError ? { numpy_error: numpyError } : {}),
+      simd128_peak_gflops: simdPeakGflops(),
+      gflops_note:
+        'gflops = 16/3·n³ (the Householder reduction, LAPACK\'s flop count for xHETRD, which dominates both solves) / the whole values-only time. simd128_peak_gflops: the kernel\'s register-only probe (12 independent f64x2 x·c₁ + c₂ chains, no memory; WebAssembly SIMD128 has no fused multiply-add): the ceiling of any WebAssembly kernel in this engine on this core. Where numpy_eigvalsh_gflops comes near or above it, ratio ≤ 1.0 needs more than that ceiling (AVX-512 FMA on numpy\'s side).',
       sizes: rows,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function gflops(n: number, ms: number | null): number | null {
+  return ms === null || ms <= 0 ? null : round3(((16 / 3) * n ** 3) / (ms * 1e6));
+}
+
+/** The kernel's f64x2 multiply-add throughput probe, GFlop/s (median of 5, after tier-up). */
+function simdPeakGflops(): number | null {
+  const k = eigenKernel();
+  if (!k) return null;
+  // warm-up calls: V8 tiers a WebAssembly function up between calls, not inside a running loop
+  for (let i = 0; i < 20; i++) k.simd_peak(200_000, 1.5);
+  const iters = 10_000_000;
+  const runs = Array.from({ length: 5 }, () => cpuOf(() => k.simd_peak(iters, 1.5)));
+  return round3((48 * iters) / (median(runs) * 1e6));
 }
 
 /** softmode's band path (HPKOT q-points + frequencies) of one phonondb archive, CPU ms. */

@@ -65,6 +65,8 @@ interface KernelExports {
   sterf(n: number, d: number, e: number): number;
   apply_q(n: number, tau: number, hr: number, hi: number, xr: number, xi: number, work: number): void;
   scale(n: number, am: number, f: number): void;
+  /** bench probe (bench/phonon-speed.ts): register-only f64x2 multiply-add throughput, 48 flops per iteration */
+  simd_peak(iters: number, seed: number): number;
 }
 
 let kernel: KernelExports | null | undefined;

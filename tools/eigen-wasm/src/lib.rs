@@ -886,3 +886,27 @@ pub unsafe extern "C" fn apply_q(n: usize, tau: *const f64, hr: *const f64, hi: 
         }
     }
 }
+
+/// Bench probe, not part of the solver: the f64x2 multiply-and-add throughput of this engine on
+/// this core with no memory traffic (12 independent chains x ← x·c₁ + c₂, 48 flops per round;
+/// WebAssembly SIMD128 has no fused multiply-add). bench/phonon-speed.ts divides 48·iters by
+/// the time: the ceiling any kernel here can reach, beside the reduction's own flop rate.
+#[no_mangle]
+pub extern "C" fn simd_peak(iters: u32, seed: f64) -> f64 {
+    let c1 = sp(0.999_999);
+    let c2 = sp(1e-7);
+    let mut x = [sp(seed); 12];
+    for (k, v) in x.iter_mut().enumerate() {
+        *v = sp(seed + k as f64);
+    }
+    for _ in 0..iters {
+        for v in x.iter_mut() {
+            *v = add(mul(*v, c1), c2);
+        }
+    }
+    let mut s = sp(0.0);
+    for v in x {
+        s = add(s, v);
+    }
+    hsum(s)
+}
