@@ -128,18 +128,7 @@ function median(xs: number[]): number {
 }
 
 function benchEig(n: number, vectors: boolean, repeats: number): number {
-  const r = lcg(7);
-  const re = new Float64Array(n * n);
-  const im = new Float64Array(n * n);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j <= i; j++) {
-      const a = r() - 0.5;
-      const b = i === j ? 0 : r() - 0.5;
-      re[i * n + j] = a;
-      re[j * n + i] = a;
-      im[i * n + j] = b;
-      im[j * n + i] = -b;
-    }
+  const { re, im } = randomHermitian(n, 7);
   hermitianEigen(re, im, n, vectors); // warm-up (JIT)
   const ts: number[] = [];
   for (let k = 0; k < repeats; k++) {
