@@ -262,6 +262,19 @@ function publishedUnits(model: string, potential: Potential): Map<string, UnitRe
   return out;
 }
 
+/** One (cell, supercell) unit through runUnit, its error kept as the result; stored in `file`. */
+async function computeUnit(cell: StructureJson, choice: { matrix: readonly (readonly number[])[]; minImageDistance: number }, potential: Potential, file: string): Promise<UnitResult | { error: string }> {
+  let r: UnitResult | { error: string };
+  try {
+    r = await runUnit(cell, choice.matrix, potential);
+    r.minImageDistance = choice.minImageDistance;
+  } catch (e) {
+    r = { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+  }
+  writeFileSync(file, JSON.stringify(r));
+  return r;
+}
+
 // ---- memory guard -----------------------------------------------------------------------------
 // The model's memory follows the bond-graph triplets of one supercell (float64, arena on: Al 708
 // atoms, 93k triplets → 4.9 GB; Li3N 400 atoms, 50k → 6 GB over 8 displaced cells; SnO2 1008
@@ -394,13 +407,7 @@ async function main(): Promise<number> {
           else if (!relaxed.usable) r = { error: 'relaxation not converged (PhononBench: unstable)' };
           else if (triplets > a.maxTriplets) r = { error: `skipped: ~${triplets} bond-graph triplets > --max-triplets ${a.maxTriplets} (memory)` };
           else if (performance.now() < deadline) {
-            try {
-              r = await runUnit(relaxed.structure, ch.matrix, potential);
-              r.minImageDistance = ch.minImageDistance;
-            } catch (e) {
-              r = { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
-            }
-            writeFileSync(file, JSON.stringify(r));
+            r = await computeUnit(relaxed.structure, ch, potential, file);
             log(`example ${name} ${sp.name}: ${'error' in r ? r.error : `${r.natoms} atoms, full-bz ${r.presets['full-bz']?.label} ${r.presets['full-bz']?.minNonExemptTHz?.toFixed(3)} THz`}`);
           } else stoppedByBudget = true;
           got[sp.name] = r === null ? null : 'error' in r ? r : { natoms: r.natoms, minImageDistance: ch.minImageDistance, matrix: ch.matrix, displacements: r.displacements, seconds: r.seconds.total, presets: r.presets };
@@ -450,14 +457,7 @@ async function main(): Promise<number> {
           stoppedByBudget = true;
           continue;
         }
-        let r: UnitResult | { error: string };
-        try {
-          r = await runUnit(cell.structure, ch.matrix, potential);
-          r.minImageDistance = ch.minImageDistance;
-        } catch (e) {
-          r = { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
-        }
-        writeFileSync(file, JSON.stringify(r));
+        const r = await computeUnit(cell.structure, ch, potential, file);
         row.results[sp.name] = r;
         log(`${row.id} (${row.formula}, ${row.nPrimitive} at.) ${sp.name}: ${'error' in r ? r.error : `${r.natoms} atoms, ${r.displacements} disp, full-bz ${r.presets['full-bz']?.label} ${r.presets['full-bz']?.minNonExemptTHz?.toFixed(3)} THz, ${r.seconds.total.toFixed(1)} s`}`);
       }
