@@ -117,29 +117,45 @@ export function isIdentity(R: Mat3): boolean {
 
 const sameMat = (a: Mat3, b: Mat3) => a.every((row, i) => row.every((x, j) => x === b[i]![j]!));
 
-/** Proper integer rotations (entries −1, 0, 1) that keep the metric G within `tol`. */
-function latticeRotations(G: Mat3, tol: number): Mat3[] {
-  const out: Mat3[] = [];
-  const v = [-1, 0, 1];
-  for (let code = 0; code < 19683; code++) {
-    const e: number[] = [];
-    let c = code;
-    for (let k = 0; k < 9; k++) {
-      e.push(v[c % 3]!);
-      c = Math.floor(c / 3);
+/** The 27 integer vectors with entries −1, 0, 1 (index = Σ (w_m + 1)·3^m). */
+const UNIT_INTEGER_VECTORS: readonly Vec3[] = Array.from({ length: 27 }, (_, c) => [(c % 3) - 1, (Math.floor(c / 3) % 3) - 1, (Math.floor(c / 9) % 3) - 1] as Vec3);
+
+/**
+ * Proper integer rotations (entries −1, 0, 1) that keep the metric G within `tol`, i.e.
+ * |(WᵀGW)ᵢⱼ − Gᵢⱼ| ≤ tol for every i, j, in the order of the code Σ (W_k + 1)·3^k (k = 3·row + col).
+ * Column by column: column j must be a vector whose squared length matches Gⱼⱼ, so only those
+ * candidates are combined (instead of all 3⁹ matrices); each entry of WᵀGW is summed in the same
+ * order as matmul3(matmul3(Wᵀ, G), W), so the accepted set is the same bit for bit.
+ */
+export function latticeRotations(G: Mat3, tol: number): Mat3[] {
+  // t(w) = row vector wᵀG, as (WᵀG)ᵢ. = Σₘ W[m][i]·G[m][.]
+  const t = UNIT_INTEGER_VECTORS.map((w) => [0, 1, 2].map((k) => w[0] * G[0][k]! + w[1] * G[1][k]! + w[2] * G[2][k]!) as Vec3);
+  const dot = (a: number, b: number): number => {
+    const ta = t[a]!;
+    const wb = UNIT_INTEGER_VECTORS[b]!;
+    return ta[0] * wb[0] + ta[1] * wb[1] + ta[2] * wb[2];
+  };
+  const close = (x: number, g: number): boolean => !(Math.abs(x - g) > tol);
+  const columns = [0, 1, 2].map((j) => UNIT_INTEGER_VECTORS.map((_, a) => a).filter((a) => close(dot(a, a), G[j]![j]!)));
+  const found: { code: number; W: Mat3 }[] = [];
+  for (const a of columns[0]!)
+    for (const b of columns[1]!) {
+      if (!close(dot(a, b), G[0][1]) || !close(dot(b, a), G[1][0])) continue;
+      for (const c of columns[2]!) {
+        if (!close(dot(a, c), G[0][2]) || !close(dot(c, a), G[2][0]) || !close(dot(b, c), G[1][2]) || !close(dot(c, b), G[2][1])) continue;
+        const [x, y, z] = [UNIT_INTEGER_VECTORS[a]!, UNIT_INTEGER_VECTORS[b]!, UNIT_INTEGER_VECTORS[c]!];
+        const W: Mat3 = [
+          [x[0], y[0], z[0]],
+          [x[1], y[1], z[1]],
+          [x[2], y[2], z[2]],
+        ];
+        if (det3(W) !== 1) continue;
+        let code = 0;
+        for (let k = 8; k >= 0; k--) code = code * 3 + W[Math.floor(k / 3)]![k % 3]! + 1;
+        found.push({ code, W });
+      }
     }
-    const W: Mat3 = [
-      [e[0]!, e[1]!, e[2]!],
-      [e[3]!, e[4]!, e[5]!],
-      [e[6]!, e[7]!, e[8]!],
-    ];
-    if (det3(W) !== 1) continue;
-    const Gw = matmul3(matmul3(transpose3(W), G), W);
-    let ok = true;
-    for (let i = 0; i < 3 && ok; i++) for (let j = 0; j < 3 && ok; j++) if (Math.abs(Gw[i]![j]! - G[i]![j]!) > tol) ok = false;
-    if (ok) out.push(W);
-  }
-  return out;
+  return found.sort((p, q) => p.code - q.code).map((f) => f.W);
 }
 
 /**
