@@ -29,7 +29,7 @@
 // empty (same model identity), so an interrupted or budget-limited run continues where it stopped,
 // on this checkout or a fresh one; the budget (--budget-min, wall minutes) is checked before each unit of work.
 // Single process; onnxruntime threads from --threads (default 1: the machine is shared).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PHONON_CONFIG, STABILITY_RULES, SUPERCELL_POLICY } from '../config/phonon.js';
@@ -43,7 +43,7 @@ import { makeStructure, type Structure } from '../core/structure/structure.js';
 import { bondTripletsPerCell, chooseSupercell, type SupercellChoice, type SupercellRule } from '../core/structure/supercell.js';
 import { neighbourList } from '../core/neighbours/index.js';
 import { exampleExpectations, exampleStructures } from '../examples/structures.js';
-import { buildSettings, disposePotentials, potentialFor, relaxStep, resolvedPotential, runOne, toJson, fromJson, trajectoryPotentialFor, type StructureJson } from '../pipeline/index.js';
+import { buildSettings, displaceStep, disposePotentials, potentialFor, relaxStep, resolvedPotential, runOne, toJson, fromJson, trajectoryPotentialFor, type StructureJson } from '../pipeline/index.js';
 import { repoRoot } from '../core/paths.js';
 import type { Potential } from '../core/potential/types.js';
 import { primitiveByMatrix } from './compare-dft.js';
@@ -275,6 +275,38 @@ async function computeUnit(cell: StructureJson, choice: { matrix: readonly (read
   return r;
 }
 
+// ---- time estimate ---------------------------------------------------------------------------
+// A unit's time is close to (supercell atoms) × (displacements) × a rate that varies with density
+// and the band path (stored units: median ~6 ms, p90 ~12 ms per atom·displacement on this
+// machine, 1 thread); the p75 of the stored units is the estimate, so few units overrun a deadline.
+
+function storedSecondsPerAtomDisplacement(cacheDir: string): number {
+  const rates: number[] = [];
+  for (const entry of readdirSync(cacheDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === 'examples') continue;
+    const dir = entry.name;
+    for (const f of readdirSync(join(cacheDir, dir))) {
+      try {
+        const u = JSON.parse(readFileSync(join(cacheDir, dir, f), 'utf8')) as Partial<UnitResult>;
+        const t = u.seconds?.total;
+        if (u.natoms && u.displacements && typeof t === 'number' && Number.isFinite(t) && t > 5) rates.push(t / (u.natoms * u.displacements));
+      } catch {
+        // a unit being written by the other process: not a rate
+      }
+    }
+  }
+  if (rates.length < 20) return 0.012;
+  rates.sort((x, y) => x - y);
+  return rates[Math.floor(0.75 * rates.length)]!;
+}
+
+function unitSecondsEstimate(cell: StructureJson, matrix: readonly (readonly number[])[], rate: number, potential: Potential): number {
+  // the displacements exactly as runUnit's pipeline makes them
+  const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: { kind: 'explicit', matrix } });
+  const d = displaceStep(cell, settings.displace);
+  return rate * d.supercell.numbers.length * d.displacements.length;
+}
+
 // ---- memory guard -----------------------------------------------------------------------------
 // The model's memory follows the bond-graph triplets of one supercell (float64, arena on: Al 708
 // atoms, 93k triplets → 4.9 GB; Li3N 400 atoms, 50k → 6 GB over 8 displaced cells; SnO2 1008
@@ -422,6 +454,7 @@ async function main(): Promise<number> {
   const seed = a.fresh ? new Map<string, UnitResult>() : publishedUnits(a.model, potential);
   if (seed.size) log(`${seed.size} published (material, supercell) results read from ${OUT_JSON.slice(ROOT.length + 1)}`);
 
+  const secondsPerAtomDisplacement = storedSecondsPerAtomDisplacement(cacheDir);
   {
     // with --examples-only, stored results are read but nothing new is computed
     const materialsDeadline = a.materials ? deadline : 0;
@@ -455,6 +488,14 @@ async function main(): Promise<number> {
         }
         if (performance.now() > materialsDeadline) {
           stoppedByBudget = true;
+          continue;
+        }
+        // a unit that would not finish before the deadline is left for the next run (a unit
+        // killed half way is lost work); smaller ones later in the order may still fit
+        const estimateS = unitSecondsEstimate(cell.structure, ch.matrix, secondsPerAtomDisplacement, potential);
+        if (a.budgetMin > 0 && performance.now() + estimateS * 1000 > materialsDeadline) {
+          stoppedByBudget = true;
+          log(`${row.id} ${sp.name}: left for the next run (~${Math.round(estimateS)} s estimated, ${Math.round((materialsDeadline - performance.now()) / 1000)} s left)`);
           continue;
         }
         const r = await computeUnit(cell.structure, ch, potential, file);
