@@ -102,9 +102,10 @@ interface CampaignMeasure {
   workerPeakRssMb: number | null;
   maxHistoryEvents: { structure: number; campaign: number };
   campaignRuns: number;
+  activities: Record<string, ActivityTiming>;
 }
 
-async function measureCampaign(dir: string, name: string, model: string, n: number, slots: number, supercell: string): Promise<CampaignMeasure> {
+async function measureCampaign(dir: string, name: string, model: string, n: number, slots: number, supercell: string, withActivityTimings = false): Promise<CampaignMeasure> {
   const inputs = join(dir, `inputs-${name}`);
   writeInputs(inputs, n);
   const svc = await ensureServices(dir);
@@ -131,7 +132,11 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
   let maxStructure = 0;
   let maxCampaign = 0;
   let campaignRuns = 0;
-  for await (const w of client.workflow.list({ query: `WorkflowType = 'structureWorkflow'` })) maxStructure = Math.max(maxStructure, w.historyLength);
+  const activities: Record<string, ActivityTiming> = {};
+  for await (const w of client.workflow.list({ query: `WorkflowType = 'structureWorkflow'` })) {
+    maxStructure = Math.max(maxStructure, w.historyLength);
+    if (withActivityTimings) addActivityTimings(activities, await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory());
+  }
   for await (const w of client.workflow.list({ query: `WorkflowType = 'campaignWorkflow'` })) {
     maxCampaign = Math.max(maxCampaign, w.historyLength);
     campaignRuns++;
@@ -151,7 +156,39 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
     workerPeakRssMb,
     maxHistoryEvents: { structure: maxStructure, campaign: maxCampaign },
     campaignRuns,
+    activities,
   };
+}
+
+/** Per activity type, from the structure workflows' histories: count, Σ scheduled→started (queue wait) and Σ started→closed (the activity's run on a slot, its DB work and compute-thread hand-off included). */
+interface ActivityTiming {
+  n: number;
+  schedule_to_start_s: number;
+  start_to_close_s: number;
+}
+
+function addActivityTimings(out: Record<string, ActivityTiming>, history: Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>): void {
+  const seconds = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number => Number(t?.seconds ?? 0) + (t?.nanos ?? 0) / 1e9;
+  const scheduled = new Map<string, { type: string; at: number; startedAt?: number }>();
+  for (const e of history.events ?? []) {
+    const at = seconds(e.eventTime);
+    const id = String(e.eventId);
+    if (e.activityTaskScheduledEventAttributes) scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const sch = scheduled.get(String(started.scheduledEventId));
+      if (sch) sch.startedAt = at;
+    }
+    const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+    if (closed) {
+      const sch = scheduled.get(String(closed.scheduledEventId));
+      if (!sch || sch.startedAt === undefined) continue;
+      const t = (out[sch.type] ??= { n: 0, schedule_to_start_s: 0, start_to_close_s: 0 });
+      t.n++;
+      t.schedule_to_start_s += sch.startedAt - sch.at;
+      t.start_to_close_s += at - sch.startedAt;
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -211,7 +248,7 @@ async function main(): Promise<void> {
       out['outside_model_share_note'] = `CHGNet not available in this build (${(e as Error).message}); no CHGNet campaign measured`;
     }
     if (chgnet && a.chgnet > 0) {
-      const c = await measureCampaign(dir, 'scale-chgnet', 'chgnet-0.3.0', a.chgnet, a.slots, 'phononbench');
+      const c = await measureCampaign(dir, 'scale-chgnet', 'chgnet-0.3.0', a.chgnet, a.slots, 'phononbench', true);
       const cslot = c.wallSeconds * 1000 * a.slots;
       delete out['outside_model_share_note'];
       Object.assign(out, {
@@ -238,6 +275,11 @@ async function main(): Promise<void> {
             inference_slot_s_outside_inference_steps: cslot / 1000 - sum(inference, (t) => t.duration_ms),
             light_steps_s: Object.fromEntries(light.map((t) => [t.step, t.duration_ms / 1000])),
             light_steps_total_s: sum(light, (t) => t.duration_ms),
+            // the inference activities' time on their slots (from the workflow histories): what is
+            // left of the slot time is idle (no activity running: polling, scheduling gaps, startup, tail)
+            inference_activities_s: Object.fromEntries(Object.entries(c.activities).filter(([k]) => k === 'relaxStep' || k === 'forcesStep').map(([k, v]) => [k, v.start_to_close_s])),
+            inference_slot_idle_s: cslot / 1000 - Object.entries(c.activities).filter(([k]) => k === 'relaxStep' || k === 'forcesStep').reduce((acc, [, v]) => acc + v.start_to_close_s, 0),
+            activities: c.activities,
             startup_s: c.startupSeconds,
             tail_s: c.tailSeconds,
             steps: c.steps,
