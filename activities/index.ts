@@ -257,11 +257,15 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
       throw f;
     }
     const durationMs = performance.now() - t0;
-    await store.putStep(
-      { key, step: name, cacheVersion: s.cacheVersions[name], inputRefs, params, modelName: modelSha256 ? s.potential.model : null, modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload, startedAt },
-      use,
-    );
-    await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'computed', host, durationMs });
+    const stored = { key, step: name, cacheVersion: s.cacheVersions[name], inputRefs, params, modelName: modelSha256 ? s.potential.model : null, modelSha256, codeSha, host, durationMs, modelMs: out.modelMs, payload: out.payload, startedAt };
+    if (unrecorded.length === 0) {
+      // result, use and attempt in one commit (each commit waits for a WAL flush)
+      await store.putComputedStep(stored, use, attemptNo());
+    } else {
+      // attempts from an outage are still waiting: written first, in order
+      await store.putStep(stored, use);
+      await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'computed', host, durationMs });
+    }
     return { key, payload: out.payload, served: false };
   }
 

@@ -565,6 +565,33 @@ export class Store {
     if (use) await this.recordStepUse(use.itemId, use.generation, s.key, s.step, false);
   }
 
+  /**
+   * putStep, its use by the item and the item's 'computed' attempt (recordAttempt) in one
+   * statement: one commit (one WAL flush, ~4 ms here) instead of four, on every computed step.
+   */
+  async putComputedStep(s: PutStep, use: { itemId: number; generation: number }, activityAttempt: number): Promise<void> {
+    const enc = encodePayload(s.payload);
+    await this.pool.query(
+      `with stored as (
+         insert into step_results (key, step, cache_version, input_refs, params, model_name, model_sha256, code_sha, host, duration_ms, model_ms, payload, payload_bytes)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         on conflict (key) do update set
+           computations = step_results.computations + case when step_results.created_at < $14::timestamptz - interval '1 second' then 1 else 0 end,
+           overlap_count = step_results.overlap_count + case when step_results.created_at >= $14::timestamptz - interval '1 second' then 1 else 0 end
+         returning key
+       ), used as (
+         insert into step_uses (campaign_item_id, generation, key, step, served_from_store)
+         select $15, $16, key, $2, false from stored
+         on conflict (campaign_item_id, generation, key) do nothing
+       ), attempt as (
+         insert into attempts (campaign_item_id, generation, step, activity_attempt, outcome, error_class, error_message, host, duration_ms)
+         values ($15, $16, $2, $17, 'computed', null, null, $9, $10)
+       )
+       update campaign_items set attempts = attempts + 1 where id = $15`,
+      [s.key, s.step, s.cacheVersion, s.inputRefs, JSON.stringify(s.params ?? null), s.modelName, s.modelSha256, s.codeSha, s.host, s.durationMs, s.modelMs, enc.bytes, enc.rawBytes, s.startedAt, use.itemId, use.generation, activityAttempt],
+    );
+  }
+
   private async recordStepUse(itemId: number, generation: number, key: string, step: string, served: boolean): Promise<void> {
     // the first use decides "computed" vs "served" for this item; a retried activity that finds
     // its own earlier result stays "computed"
