@@ -29,7 +29,7 @@
 // empty (same model identity), so an interrupted or budget-limited run continues where it stopped,
 // on this checkout or a fresh one; the budget (--budget-min, wall minutes) is checked before each unit of work.
 // Single process; onnxruntime threads from --threads (default 1: the machine is shared).
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PHONON_CONFIG, STABILITY_RULES, SUPERCELL_POLICY } from '../config/phonon.js';
@@ -276,35 +276,30 @@ async function computeUnit(cell: StructureJson, choice: { matrix: readonly (read
 }
 
 // ---- time estimate ---------------------------------------------------------------------------
-// A unit's time is close to (supercell atoms) × (displacements) × a rate that varies with density
-// and the band path (stored units: median ~6 ms, p90 ~12 ms per atom·displacement on this
-// machine, 1 thread); the p75 of the stored units is the estimate, so few units overrun a deadline.
+// A unit's time follows (supercell atoms + 0.05 × bond-graph triplets) × displacements (the
+// weight that makes the rate most uniform over the published units: log-sd 0.45, against 0.75
+// for atoms alone); the p75 of the published units' rates is the estimate, so few units overrun.
 
-function storedSecondsPerAtomDisplacement(cacheDir: string): number {
+const TRIPLET_WEIGHT = 0.05;
+
+function publishedSecondsPerCost(): number {
   const rates: number[] = [];
-  for (const entry of readdirSync(cacheDir, { withFileTypes: true })) {
-    if (!entry.isDirectory() || entry.name === 'examples') continue;
-    const dir = entry.name;
-    for (const f of readdirSync(join(cacheDir, dir))) {
-      try {
-        const u = JSON.parse(readFileSync(join(cacheDir, dir, f), 'utf8')) as Partial<UnitResult>;
-        const t = u.seconds?.total;
-        if (u.natoms && u.displacements && typeof t === 'number' && Number.isFinite(t) && t > 5) rates.push(t / (u.natoms * u.displacements));
-      } catch {
-        // a unit being written by the other process: not a rate
-      }
-    }
+  if (existsSync(OUT_JSON)) {
+    const pub = JSON.parse(readFileSync(OUT_JSON, 'utf8')) as { per_material?: { rules: Record<string, { natoms?: number; triplets_estimate?: number; displacements?: number; seconds?: number }> }[] };
+    for (const m of pub.per_material ?? [])
+      for (const r of Object.values(m.rules))
+        if (r.natoms && r.triplets_estimate && r.displacements && r.seconds && r.seconds > 5) rates.push(r.seconds / ((r.natoms + TRIPLET_WEIGHT * r.triplets_estimate) * r.displacements));
   }
-  if (rates.length < 20) return 0.012;
+  if (rates.length < 20) return 0.003;
   rates.sort((x, y) => x - y);
   return rates[Math.floor(0.75 * rates.length)]!;
 }
 
-function unitSecondsEstimate(cell: StructureJson, matrix: readonly (readonly number[])[], rate: number, potential: Potential): number {
+function unitSecondsEstimate(cell: StructureJson, matrix: readonly (readonly number[])[], triplets: number, rate: number, potential: Potential): number {
   // the displacements exactly as runUnit's pipeline makes them
   const settings = buildSettings({ potential: resolvedPotential(potential), preset: 'full-bz', relaxProtocol: RELAX_PROTOCOLS['phononbench']!, supercell: { kind: 'explicit', matrix } });
   const d = displaceStep(cell, settings.displace);
-  return rate * d.supercell.numbers.length * d.displacements.length;
+  return rate * (d.supercell.numbers.length + TRIPLET_WEIGHT * triplets) * d.displacements.length;
 }
 
 // ---- memory guard -----------------------------------------------------------------------------
@@ -454,7 +449,7 @@ async function main(): Promise<number> {
   const seed = a.fresh ? new Map<string, UnitResult>() : publishedUnits(a.model, potential);
   if (seed.size) log(`${seed.size} published (material, supercell) results read from ${OUT_JSON.slice(ROOT.length + 1)}`);
 
-  const secondsPerAtomDisplacement = storedSecondsPerAtomDisplacement(cacheDir);
+  const secondsPerCost = publishedSecondsPerCost();
   {
     // with --examples-only, stored results are read but nothing new is computed
     const materialsDeadline = a.materials ? deadline : 0;
@@ -492,7 +487,7 @@ async function main(): Promise<number> {
         }
         // a unit that would not finish before the deadline is left for the next run (a unit
         // killed half way is lost work); smaller ones later in the order may still fit
-        const estimateS = unitSecondsEstimate(cell.structure, ch.matrix, secondsPerAtomDisplacement, potential);
+        const estimateS = unitSecondsEstimate(cell.structure, ch.matrix, ch.triplets, secondsPerCost, potential);
         if (a.budgetMin > 0 && performance.now() + estimateS * 1000 > materialsDeadline) {
           stoppedByBudget = true;
           log(`${row.id} ${sp.name}: left for the next run (~${Math.round(estimateS)} s estimated, ${Math.round((materialsDeadline - performance.now()) / 1000)} s left)`);
