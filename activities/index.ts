@@ -229,10 +229,16 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
     // an overlap (two attempts raced), one stored before it would have been served; reading it
     // after the lookup counted a race as a recomputation (a flaky CI failure)
     const startedAt = await store.now();
-    const hit = await store.getStep<T>(key, use);
-    if (hit) {
-      await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'served', host, durationMs: 0 });
-      return { key, payload: hit.payload, served: true };
+    if (unrecorded.length === 0) {
+      // lookup, use and attempt in one commit
+      const hit = await store.serveStep<T>(key, use, { step: name, activityAttempt: attemptNo(), host });
+      if (hit) return { key, payload: hit.payload, served: true };
+    } else {
+      const hit = await store.getStep<T>(key, use);
+      if (hit) {
+        await safeRecordAttempt({ itemId: ctx.itemId, generation: ctx.generation, step: name, activityAttempt: attemptNo(), outcome: 'served', host, durationMs: 0 });
+        return { key, payload: hit.payload, served: true };
+      }
     }
     const t0 = performance.now();
     let out: { payload: T; modelMs: number };

@@ -103,6 +103,8 @@ interface CampaignMeasure {
   maxHistoryEvents: { structure: number; campaign: number };
   campaignRuns: number;
   activities: Record<string, ActivityTiming>;
+  /** median time of one committed single-row insert on the campaign's PostgreSQL, after the run */
+  commitMs: number;
 }
 
 async function measureCampaign(dir: string, name: string, model: string, n: number, slots: number, supercell: string, withActivityTimings = false): Promise<CampaignMeasure> {
@@ -126,6 +128,7 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
   const c = (await store.getCampaign(name))!;
   const p = await store.progress(c.id);
   const timings = await store.stepTimings(c.id);
+  const commitMs = await store.commitLatencyMs();
   await store.close();
   const connection = await Connection.connect({ address: svc.temporalAddress });
   const client = new Client({ connection });
@@ -157,6 +160,7 @@ async function measureCampaign(dir: string, name: string, model: string, n: numb
     maxHistoryEvents: { structure: maxStructure, campaign: maxCampaign },
     campaignRuns,
     activities,
+    commitMs,
   };
 }
 
@@ -280,6 +284,9 @@ async function main(): Promise<void> {
             inference_activities_s: Object.fromEntries(Object.entries(c.activities).filter(([k]) => k === 'relaxStep' || k === 'forcesStep').map(([k, v]) => [k, v.start_to_close_s])),
             inference_slot_idle_s: cslot / 1000 - Object.entries(c.activities).filter(([k]) => k === 'relaxStep' || k === 'forcesStep').reduce((acc, [, v]) => acc + v.start_to_close_s, 0),
             activities: c.activities,
+            // each separate commit of an activity waits this long (a computed step is one commit,
+            // store.putComputedStep; a served one too, store.serveStep)
+            postgres_commit_ms: c.commitMs,
             startup_s: c.startupSeconds,
             tail_s: c.tailSeconds,
             steps: c.steps,

@@ -499,6 +499,31 @@ export class Store {
     return { key: row.key, step: row.step, payload: decodePayload<T>(row.payload), durationMs: row.duration_ms, modelMs: row.model_ms };
   }
 
+  /**
+   * getStep for an item's activity with its 'served' attempt (recordAttempt) in the same
+   * statement: one commit instead of four when a step is served. A miss writes nothing.
+   */
+  async serveStep<T>(key: string, use: { itemId: number; generation: number }, attempt: { step: string; activityAttempt: number; host: string }): Promise<StoredStep<T> | undefined> {
+    const r = await this.pool.query<{ key: string; step: string; payload: Buffer; duration_ms: number; model_ms: number }>(
+      `with hit as (
+         update step_results set hits = hits + 1 where key = $1 returning key, step, payload, duration_ms, model_ms
+       ), used as (
+         insert into step_uses (campaign_item_id, generation, key, step, served_from_store)
+         select $2, $3, key, step, true from hit
+         on conflict (campaign_item_id, generation, key) do nothing
+       ), attempt as (
+         insert into attempts (campaign_item_id, generation, step, activity_attempt, outcome, error_class, error_message, host, duration_ms)
+         select $2, $3, $4, $5, 'served', null, null, $6, 0 from hit
+       ), counted as (
+         update campaign_items set attempts = attempts + 1 where id = $2 and exists (select 1 from hit)
+       )
+       select * from hit`,
+      [key, use.itemId, use.generation, attempt.step, attempt.activityAttempt, attempt.host],
+    );
+    const row = r.rows[0];
+    return row ? { key: row.key, step: row.step, payload: decodePayload<T>(row.payload), durationMs: row.duration_ms, modelMs: row.model_ms } : undefined;
+  }
+
   /** Read without counting (for audit, export, workflows' downstream steps). */
   async peekStep<T>(key: string): Promise<StoredStep<T> | undefined> {
     const r = await this.pool.query<{ key: string; step: string; payload: Buffer; duration_ms: number; model_ms: number }>(
@@ -885,6 +910,29 @@ export class Store {
       [campaignId],
     );
     return r.rows.map((x) => ({ status: x.status, error_class: x.error_class, n: Number(x.n) }));
+  }
+
+  /**
+   * Median wall time of one committed single-row insert, ms: what each separate write of an
+   * activity costs (its WAL flush), for bench:scale's breakdown. A throwaway ordinary table (a
+   * temporary one is not WAL-logged, so its commits flush nothing).
+   */
+  async commitLatencyMs(n = 100): Promise<number> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('create table if not exists commit_probe (x int)');
+      const t: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await c.query('insert into commit_probe values ($1)', [i]);
+        t.push(performance.now() - t0);
+      }
+      await c.query('drop table commit_probe');
+      t.sort((a, b) => a - b);
+      return t[Math.floor(n / 2)]!;
+    } finally {
+      c.release();
+    }
   }
 
   async dbSizeBytes(): Promise<number> {

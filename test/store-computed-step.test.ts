@@ -1,6 +1,7 @@
 // store.putComputedStep writes in one statement exactly what putStep + recordAttempt write in four
 // (the step's row, the item's use of it, the 'computed' attempt, the item's attempt counter),
-// and a second store of the same key counts as putStep's does. Real embedded PostgreSQL.
+// and a second store of the same key counts as putStep's does; store.serveStep likewise for
+// getStep + a 'served' attempt. Real embedded PostgreSQL.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,5 +75,21 @@ describe('store: a computed step in one commit', () => {
     expect(await uses(b.itemId)).toHaveLength(1);
     expect(await attempts(b.itemId)).toEqual(await attempts(a.itemId));
     expect(await counter(b.itemId)).toBe(2);
+
+    // served: serveStep writes what getStep + a 'served' recordAttempt write; a miss writes nothing
+    const [c, d] = [{ itemId: ids[0]!, generation: 2 }, { itemId: ids[1]!, generation: 2 }];
+    const viaGet = await store.getStep<{ energy: number }>('key-a', c);
+    await store.recordAttempt({ ...c, step: 'relax', activityAttempt: 1, outcome: 'served', host: 'h', durationMs: 0 });
+    const viaServe = await store.serveStep<{ energy: number }>('key-b', d, { step: 'relax', activityAttempt: 1, host: 'h' });
+    expect(viaServe).toEqual({ ...viaGet, key: 'key-b' });
+    expect(viaServe!.payload.energy).toBe(-1.25);
+    expect(await stepRow('key-b')).toEqual(await stepRow('key-a'));
+    expect((await stepRow('key-b'))[0]!['hits']).toBe(1);
+    expect(await uses(d.itemId)).toEqual(await uses(c.itemId));
+    expect(await attempts(d.itemId)).toEqual(await attempts(c.itemId));
+    expect(await counter(d.itemId)).toBe(3);
+    const before = { attempts: await attempts(d.itemId), uses: await uses(d.itemId), counter: await counter(d.itemId) };
+    expect(await store.serveStep('no-such-key', d, { step: 'relax', activityAttempt: 1, host: 'h' })).toBeUndefined();
+    expect({ attempts: await attempts(d.itemId), uses: await uses(d.itemId), counter: await counter(d.itemId) }).toEqual(before);
   }, 60_000);
 });
