@@ -4,8 +4,9 @@
 //   npm run bench:supercell-policy [-- --budget-min 40] [-- --threads 1] [-- --only mp-149,NaCl]
 //        [-- --candidates 10,12,15,18] [-- --reference 25] [-- --max-atoms 600] [-- --reference-max-atoms 1200]
 //        [-- --no-examples] [-- --examples-only] [-- --max-triplets 50000] [-- --fresh] [-- --cache DIR]
-//        [-- --largest-first]
-//   (--budget-min 0: compute nothing, publish what is stored)
+//        [-- --largest-first] [-- --plan]
+//   (--budget-min 0: compute nothing, publish what is stored; --plan: compute nothing, list what is
+//   left to compute with estimated times, publish nothing)
 //
 // Materials: the golden phonopy cells (../shared/data/golden/phonopy/*) and the 171 phonondb
 // archives (../shared/data/dft-phonondb), each as its primitive cell (unit cell × PRIMITIVE_AXIS /
@@ -70,6 +71,8 @@ interface Args {
   cache: string | null;
   /** materials largest first: a second process beside a smallest-first one shares the cache, each skipping what the other stored */
   largestFirst: boolean;
+  /** compute nothing: list the units still to compute with their estimated times, then exit */
+  plan: boolean;
   model: string;
   maxTriplets: number;
 }
@@ -88,6 +91,7 @@ function parseArgs(argv: string[]): Args {
     fresh: false,
     cache: null,
     largestFirst: false,
+    plan: false,
     model: 'chgnet-0.3.0',
     maxTriplets: 50_000,
   };
@@ -112,6 +116,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--examples-only') a.materials = false;
     else if (k === '--fresh') a.fresh = true;
     else if (k === '--largest-first') a.largestFirst = true;
+    else if (k === '--plan') {
+      a.plan = true;
+      a.examples = false;
+    }
     else if (k === '--cache') a.cache = argv[++i]!;
     else if (k === '--model') a.model = argv[++i]!;
     else if (k === '--max-triplets') a.maxTriplets = Math.round(num(argv[++i], k));
@@ -450,6 +458,9 @@ async function main(): Promise<number> {
   if (seed.size) log(`${seed.size} published (material, supercell) results read from ${OUT_JSON.slice(ROOT.length + 1)}`);
 
   const secondsPerCost = publishedSecondsPerCost();
+  const plan: { unit: string; atoms: number; triplets: number; seconds: number }[] = [];
+  const overTriplets: string[] = [];
+  const planned = new Set<string>();
   {
     // with --examples-only, stored results are read but nothing new is computed
     const materialsDeadline = a.materials ? deadline : 0;
@@ -479,6 +490,13 @@ async function main(): Promise<number> {
         }
         if (ch.triplets > a.maxTriplets) {
           row.results[sp.name] = { error: `skipped: ~${ch.triplets} bond-graph triplets > --max-triplets ${a.maxTriplets} (memory)` };
+          if (a.plan && !planned.has(file)) overTriplets.push(`${row.id} ${sp.name}: ${ch.natoms} atoms, ~${ch.triplets} triplets`);
+          planned.add(file);
+          continue;
+        }
+        if (a.plan) {
+          if (!planned.has(file)) plan.push({ unit: `${row.id} (${row.formula}, ${row.nPrimitive} at.) ${sp.name}`, atoms: ch.natoms, triplets: ch.triplets, seconds: unitSecondsEstimate(cell.structure, ch.matrix, ch.triplets, secondsPerCost, potential) });
+          planned.add(file);
           continue;
         }
         if (performance.now() > materialsDeadline) {
@@ -501,6 +519,14 @@ async function main(): Promise<number> {
   }
 
   await disposePotentials();
+
+  if (a.plan) {
+    for (const u of plan) process.stdout.write(`${u.unit}: ${u.atoms} atoms, ~${u.triplets} triplets, ~${Math.round(u.seconds)} s\n`);
+    for (const u of overTriplets) process.stdout.write(`over --max-triplets ${a.maxTriplets}: ${u}\n`);
+    const total = plan.reduce((x, u) => x + u.seconds, 0);
+    process.stdout.write(`${plan.length} units left, ~${(total / 3600).toFixed(1)} h on one core (p75 rate ${secondsPerCost.toExponential(2)} s per (atom + ${TRIPLET_WEIGHT} triplet) per displacement); ${overTriplets.length} more over --max-triplets ${a.maxTriplets}\n`);
+    return 0;
+  }
 
   // ---- summary ---------------------------------------------------------------------------
   const refName = specs[specs.length - 1]!.name;
