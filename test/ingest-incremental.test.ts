@@ -1,34 +1,26 @@
 // Incremental ingest (issue 18): a restart does not read input files again whose size and mtime
 // are those recorded when the campaign read them; changed files are read again and reported; new
 // files are added. Real embedded PostgreSQL, the engine's own ingest.
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign } from '../engine/campaign.js';
 import { collectStructureFiles, ingest } from '../engine/ingest.js';
-import { stopServices } from '../engine/services/index.js';
-import { startPostgres } from '../engine/services/postgres.js';
 import { Store } from '../store/index.js';
-import { tempDir } from './engine-harness.js';
+import { embeddedStore } from './engine-harness.js';
 
 const poscar = (a: number, el = 'Cu') => `x\n1.0\n${a} 0 0\n0 ${a} 0\n0 0 ${a}\n${el}\n1\nDirect\n0 0 0\n`;
 
 describe('engine: incremental ingest', () => {
   let dir = '';
   let store: Store;
+  let close: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    dir = tempDir('ingest-incremental-');
-    const pg = await startPostgres(dir);
-    store = new Store(pg.url);
-    await store.migrate();
+    ({ dir, store, close } = await embeddedStore('ingest-incremental-'));
   }, 120_000);
 
-  afterAll(async () => {
-    await store?.close();
-    await stopServices(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   it('reads each file once; a changed file is read again and named; a new file is added', async () => {
     const inputs = join(dir, 'inputs');

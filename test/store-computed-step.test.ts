@@ -2,34 +2,26 @@
 // (the step's row, the item's use of it, the 'computed' attempt, the item's attempt counter),
 // and a second store of the same key counts as putStep's does; store.serveStep likewise for
 // getStep + a 'served' attempt. Real embedded PostgreSQL.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCampaign } from '../engine/campaign.js';
 import { ingest } from '../engine/ingest.js';
-import { stopServices } from '../engine/services/index.js';
-import { startPostgres } from '../engine/services/postgres.js';
 import { type PutStep, Store } from '../store/index.js';
-import { tempDir } from './engine-harness.js';
+import { embeddedStore } from './engine-harness.js';
 
 const poscar = (a: number) => `x\n1.0\n${a} 0 0\n0 ${a} 0\n0 0 ${a}\nCu\n1\nDirect\n0 0 0\n`;
 
 describe('store: a computed step in one commit', () => {
   let dir = '';
   let store: Store;
+  let close: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    dir = tempDir('store-computed-step-');
-    const pg = await startPostgres(dir);
-    store = new Store(pg.url);
-    await store.migrate();
+    ({ dir, store, close } = await embeddedStore('store-computed-step-'));
   }, 120_000);
 
-  afterAll(async () => {
-    await store?.close();
-    await stopServices(dir);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
   it('writes the same rows as putStep + recordAttempt, and counts a repeated store the same way', async () => {
     const inputs = join(dir, 'inputs');

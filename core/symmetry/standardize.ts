@@ -117,6 +117,28 @@ export function isIdentity(R: Mat3): boolean {
 
 const sameMat = (a: Mat3, b: Mat3) => a.every((row, i) => row.every((x, j) => x === b[i]![j]!));
 
+/**
+ * The definition latticeRotations implements: every integer matrix with entries −1, 0, 1, det 1,
+ * with |(WᵀGW)ᵢⱼ − Gᵢⱼ| ≤ tol. 3⁹ candidates (~4 ms a call): kept as the reference the fast
+ * search is checked against (test/symmetry-lattice-rotations, bench:relax-overhead).
+ */
+export function latticeRotationsByEnumeration(G: Mat3, tol: number): Mat3[] {
+  const out: Mat3[] = [];
+  for (let code = 0; code < 19683; code++) {
+    const e: number[] = [];
+    for (let k = 0, c = code; k < 9; k++, c = Math.floor(c / 3)) e.push((c % 3) - 1);
+    const W: Mat3 = [
+      [e[0]!, e[1]!, e[2]!],
+      [e[3]!, e[4]!, e[5]!],
+      [e[6]!, e[7]!, e[8]!],
+    ];
+    if (det3(W) !== 1) continue;
+    const Gw = matmul3(matmul3(transpose3(W), G), W);
+    if (Gw.every((row, i) => row.every((x, j) => !(Math.abs(x - G[i]![j]!) > tol)))) out.push(W);
+  }
+  return out;
+}
+
 /** The 27 integer vectors with entries −1, 0, 1 (index = Σ (w_m + 1)·3^m). */
 const UNIT_INTEGER_VECTORS: readonly Vec3[] = Array.from({ length: 27 }, (_, c) => [(c % 3) - 1, (Math.floor(c / 3) % 3) - 1, (Math.floor(c / 9) % 3) - 1] as Vec3);
 
