@@ -22,7 +22,7 @@
 import { StructureError } from '../errors.js';
 import { type Mat3, type Vec3, inv3, matmul3, transpose3 } from '../math/linalg.js';
 import { makeStructure } from '../structure/structure.js';
-import { getSymmetry } from '../symmetry/index.js';
+import { type SymmetryInfo, getSymmetry } from '../symmetry/index.js';
 import { CENTRING_PRIMITIVE, isIdentity, spglibIdealCell } from '../symmetry/standardize.js';
 
 export interface SymmetryConstraint {
@@ -468,8 +468,15 @@ export interface RefinedGeometry {
 }
 
 /** Refine cell and positions to the exact symmetry found at `symprec` (see file comment). */
-export function refineGeometry(lattice: Mat3, cart: Float64Array, numbers: readonly number[], symprec: number): RefinedGeometry {
-  const info = analyse(lattice, cart, numbers, symprec);
+export function refineGeometry(
+  lattice: Mat3,
+  cart: Float64Array,
+  numbers: readonly number[],
+  symprec: number,
+  /** the symmetry of exactly this geometry at `symprec`, when the caller has it (saves a search) */
+  known?: SymmetryInfo,
+): RefinedGeometry {
+  const info = known ?? analyse(lattice, cart, numbers, symprec);
   const rotations = info.operations.map((o) => o.rotation);
   const translations = info.operations.map((o) => o.translation);
   const cell = spglibIdealCell(lattice, info);

@@ -16,7 +16,7 @@ import { SoftmodeInputError, StructureError, UsageError } from '../errors.js';
 import { type Mat3, det3 } from '../math/linalg.js';
 import type { Potential, PotentialIdentity } from '../potential/types.js';
 import { type Structure, withGeometry } from '../structure/structure.js';
-import { getSymmetry } from '../symmetry/index.js';
+import { type SymmetryInfo, getSymmetry } from '../symmetry/index.js';
 import { type FireState, fireStep, initialFireState, maxRowNorm } from './fire.js';
 import { AtomsTarget, type Evaluation, type Frame, FrechetCellFilter, type RelaxTarget } from './filters.js';
 import { CellStepTooLargeError, cartOf, fracOf, prepareSymmetry, refineGeometry } from './fix-symmetry.js';
@@ -121,7 +121,10 @@ function toStructure(frame: Frame, template: Structure): Structure {
 }
 
 function spaceGroupOf(frame: Frame, symprec: number, template: Structure): SpaceGroupRef {
-  const info = getSymmetry(toStructure(frame, template), symprec);
+  return spaceGroupRef(getSymmetry(toStructure(frame, template), symprec));
+}
+
+function spaceGroupRef(info: Pick<SymmetryInfo, 'number' | 'symbol' | 'operations'>): SpaceGroupRef {
   return { number: info.number, symbol: info.symbol, operations: info.operations.length };
 }
 
@@ -170,6 +173,8 @@ function snapshot(state: RelaxState): RelaxState {
 
 interface Stage {
   target: RelaxTarget;
+  /** the space group the constraint holds (null without fixSymmetry) */
+  spaceGroup: SpaceGroupRef | null;
 }
 
 function buildStage(protocol: Readonly<RelaxProtocol>, start: Frame, numbers: readonly number[]): Stage {
@@ -184,12 +189,12 @@ function buildStage(protocol: Readonly<RelaxProtocol>, start: Frame, numbers: re
         mask: protocol.cellMask,
       })
     : new AtomsTarget({ constraint, maxCellStep: protocol.maxCellStep });
-  return { target };
+  return { target, spaceGroup: constraint ? { number: constraint.spaceGroupNumber, symbol: constraint.spaceGroupSymbol, operations: constraint.rotations.length } : null };
 }
 
-function refineFrame(protocol: Readonly<RelaxProtocol>, frame: Frame, numbers: readonly number[]): Frame {
+function refineFrame(protocol: Readonly<RelaxProtocol>, frame: Frame, numbers: readonly number[], known?: SymmetryInfo): Frame {
   if (!protocol.fixSymmetry) return { lattice: frame.lattice, cart: Float64Array.from(frame.cart) };
-  const r = refineGeometry(frame.lattice, frame.cart, numbers, protocol.symprec);
+  const r = refineGeometry(frame.lattice, frame.cart, numbers, protocol.symprec, known);
   return { lattice: r.lattice, cart: r.cart };
 }
 
@@ -215,6 +220,8 @@ export async function relax(
   if (!(Number.isInteger(every) && every >= 0)) throw new UsageError('checkpointEvery must be a non-negative integer');
 
   let state: RelaxState;
+  /** symmetry of the input geometry (a fresh run), handed to the first refinement */
+  let inputSymmetry: SymmetryInfo | undefined;
   if (options.resumeFrom) {
     state = snapshot(options.resumeFrom);
     if (state.format !== RELAX_STATE_FORMAT) throw new UsageError(`unknown relax state format '${String(state.format)}'`);
@@ -227,6 +234,8 @@ export async function relax(
     if (state.positions.length !== 3 * n || state.lattice.length !== 9) throw new UsageError('resume state has wrong array sizes');
   } else {
     const frame0: Frame = { lattice: structure.lattice.map((r) => [...r]) as Mat3, cart: cartOf(structure.lattice as Mat3, structure.frac as [number, number, number][]) };
+    // the first round refines exactly this geometry: its symmetry is searched once for both
+    inputSymmetry = getSymmetry(toStructure(frame0, structure), protocol.symprec);
     state = {
       format: RELAX_STATE_FORMAT,
       protocol: protoRef,
@@ -240,7 +249,7 @@ export async function relax(
       lattice: frame0.lattice.flat(),
       positions: Array.from(frame0.cart),
       fire: initialFireState(protocol.fire),
-      spaceGroupBefore: spaceGroupOf(frame0, protocol.symprec, structure),
+      spaceGroupBefore: spaceGroupRef(inputSymmetry),
     };
   }
 
@@ -266,7 +275,8 @@ export async function relax(
 
   rounds: while (state.round < protocol.maxRounds) {
     if (state.roundStart === null) {
-      frame = refineFrame(protocol, frame, numbers);
+      frame = refineFrame(protocol, frame, numbers, inputSymmetry);
+      inputSymmetry = undefined;
       state.roundStart = { lattice: frame.lattice.flat(), positions: Array.from(frame.cart) };
       state.lattice = frame.lattice.flat();
       state.positions = Array.from(frame.cart);
@@ -320,10 +330,13 @@ export async function relax(
   // Final acceptance on a fresh constraint and filter (refining once more, as the reference does).
   let decidingMax = lastMax;
   let finalEv: Evaluation | null = null;
+  let finalSpaceGroup: SpaceGroupRef | null = null;
   if (!failure) {
     if (protocol.finalFmax !== null) {
       frame = refineFrame(protocol, frame, numbers);
-      const { target } = buildStage(protocol, frame, numbers);
+      const { target, spaceGroup } = buildStage(protocol, frame, numbers);
+      // the constraint was built on this (final) geometry: its group is the one reported after
+      finalSpaceGroup = spaceGroup;
       finalEv = await evaluateFinal(frame);
       decidingMax = maxRowNorm(target.forces(frame, finalEv));
       // the reference rejects fmax² > finalFmax², i.e. accepts max ≤ finalFmax
@@ -337,7 +350,7 @@ export async function relax(
   const finalStructure = toStructure(frame, structure);
   let spaceGroupAfter: SpaceGroupRef | null = null;
   try {
-    spaceGroupAfter = spaceGroupOf(frame, protocol.symprec, structure);
+    spaceGroupAfter = finalSpaceGroup ?? spaceGroupOf(frame, protocol.symprec, structure);
   } catch (e) {
     if (!(e instanceof SoftmodeInputError)) throw e;
   }
