@@ -27,6 +27,12 @@ export type { InferenceActivities, LightActivities } from '../workflows/definiti
 export interface ActivityDeps {
   store: Store;
   pool: ComputePool;
+  /**
+   * Threads for the jobs that evaluate the potential (relax, forces); default: `pool`. Kept apart
+   * from the light jobs' threads so only these hold model sessions: each compute thread loads its
+   * own, and a relax landing on a thread that ran only phonons would load them again.
+   */
+  inferencePool?: ComputePool;
   host: string;
   codeSha: string;
 }
@@ -73,6 +79,7 @@ export function toFailure(e: unknown): unknown {
 
 export function createActivities(deps: ActivityDeps): LightActivities & InferenceActivities {
   const { store, pool, host, codeSha } = deps;
+  const inferencePool = deps.inferencePool ?? pool;
   const settingsCache = new Map<number, CampaignSettings>();
 
   async function settingsOf(campaignId: number): Promise<CampaignSettings> {
@@ -293,7 +300,7 @@ export function createActivities(deps: ActivityDeps): LightActivities & Inferenc
   }
 
   function compute<T>(job: Job, opts: { onCheckpoint?: (s: unknown) => void; signal?: AbortSignal | undefined } = {}): Promise<T> {
-    return pool.run<T>(job, { ...(opts.onCheckpoint ? { onCheckpoint: opts.onCheckpoint } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    return (job.kind === 'relax' || job.kind === 'forces' ? inferencePool : pool).run<T>(job, { ...(opts.onCheckpoint ? { onCheckpoint: opts.onCheckpoint } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
   const light: LightActivities = {

@@ -9,7 +9,7 @@
 //   phonons made from them again equal the stored ones), and prunes them once more after.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createActivities } from '../activities/index.js';
 import { ComputePool } from '../activities/compute/pool.js';
 import { stopServices, ensureServices } from '../engine/services/index.js';
@@ -99,8 +99,12 @@ describe.skipIf(!HAS_TEMPORAL)('storage at 10^5: pruned forces, compact phonons,
     for (const k of forcesKeys) expect(isPrunedPayload((await s.peekStep(k))!.payload)).toBe(true);
 
     const pool = new ComputePool(1);
+    // the potential's jobs go to their own threads (only those load model sessions)
+    const inferencePool = new ComputePool(1);
+    const lightJobs = vi.spyOn(pool, 'run');
+    const inferenceJobs = vi.spyOn(inferencePool, 'run');
     try {
-      const acts = createActivities({ store: s, pool, host: 'storage-test', codeSha: first.code_sha });
+      const acts = createActivities({ store: s, pool, inferencePool, host: 'storage-test', codeSha: first.code_sha });
       const ctx = { campaignId: third.id, itemId, generation: 0 };
       const keys: string[] = [];
       const d = (await s.peekStep<{ batches: number; unitCell: never; supercellMatrix: number[][]; supercell: never; displacements: never; rule: unknown }>(displaceKey))!.payload;
@@ -125,8 +129,12 @@ describe.skipIf(!HAS_TEMPORAL)('storage at 10^5: pruned forces, compact phonons,
       await acts.forcesStep(ctx, displaceKey, 0);
       const after = (await s.auditItem(itemId)).attempts.slice(before);
       expect(after.map((a) => a['outcome'])).toEqual(['served']);
+      const kinds = (spy: typeof lightJobs) => [...new Set(spy.mock.calls.map(([job]) => job.kind))].sort();
+      expect(kinds(inferenceJobs)).toEqual(['forces']);
+      expect(kinds(lightJobs)).toEqual(['phonons']);
     } finally {
       await pool.close();
+      await inferencePool.close();
     }
   }, 300_000);
 });

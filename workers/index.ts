@@ -81,9 +81,12 @@ export async function startWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
   const lightSlots = o.lightSlots ?? defaultSlots().light;
   const store = new Store(o.databaseUrl, { max: Math.min(20, inferenceSlots + lightSlots + 4) });
   await store.migrate();
-  const pool = new ComputePool((o.queues.includes('inference') ? inferenceSlots : 0) + (o.queues.includes('light') ? lightSlots : 0));
+  // one thread per slot, the inference queue's apart (only those threads load model sessions)
+  const pool = new ComputePool(o.queues.includes('light') ? lightSlots : 0);
+  const inferencePool = o.queues.includes('inference') ? new ComputePool(inferenceSlots) : pool;
+  const closePools = () => Promise.all([pool.close(), inferencePool.close()]);
   const host = hostname();
-  const acts = createActivities({ store, pool, host, codeSha: codeVersion() });
+  const acts = createActivities({ store, pool, inferencePool, host, codeSha: codeVersion() });
   const connection = await NativeConnection.connect({ address: o.temporalAddress });
   const namespace = o.namespace ?? 'default';
   const grace = o.shutdownGraceMs ?? 3000;
@@ -119,7 +122,7 @@ export async function startWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
     }
   } catch (e) {
     await connection.close().catch(() => undefined);
-    await pool.close();
+    await closePools();
     await store.close();
     throw e;
   }
@@ -131,7 +134,7 @@ export async function startWorkers(o: WorkerSetOptions): Promise<WorkerSet> {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done.catch(() => undefined);
       await connection.close().catch(() => undefined);
-      await pool.close();
+      await closePools();
       await store.close().catch(() => undefined);
     })());
   return { done, shutdown, store };
