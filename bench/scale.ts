@@ -12,7 +12,7 @@
 // (`--chgnet-inputs mattergen`: the compare:reference set, the workload softmode is built for);
 // each workload's share is kept under outside_model_share_by_workload.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -63,9 +63,32 @@ function peakRssMb(pid: number | undefined): number | null {
   }
 }
 
-/** Peak RSS of a process and its descendants (the worker's compute threads live inside it). */
+/**
+ * Peak RSS of a process and its descendants, summed (an upper bound of the tree's peak): `softmode
+ * worker` is a supervisor whose child process runs the workers and their compute threads.
+ */
 function treePeakRssMb(pid: number | undefined): number | null {
-  return peakRssMb(pid);
+  if (!pid) return null;
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // pid (comm) state ppid …: comm may hold spaces, so split after its closing parenthesis
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      // exited while listing
+    }
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    total += peakRssMb(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total || null;
 }
 
 /** The n smallest MatterGen structures (compare:reference's selection), copied into dir. */
@@ -338,7 +361,7 @@ async function main(): Promise<void> {
       outside_model_share: '1 − (time inside potential evaluation) / (wall time × worker slots), CHGNet campaign',
       outside_model_share_without_startup_and_tail: 'the same with (startup + tail) × slots taken out of the slot time: startup = launch of softmode run (worker start beside it, ingest, workflow starts) to the first step, tail = last step to exit; once per campaign, so a long campaign approaches this figure',
       server_peak_rss_mb: 'VmHWM of the Temporal dev server process',
-      worker_peak_rss_mb: 'VmHWM of the worker process (compute threads included)',
+      worker_peak_rss_mb: 'VmHWM of the softmode worker process tree (its supervisor and the worker process with its compute threads), summed',
       max_history_events: 'largest historyLength over every structure workflow and every campaign-parent run',
     };
     const stamp = new Date().toISOString();
