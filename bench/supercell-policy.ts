@@ -27,7 +27,7 @@
 //
 // Resumable: one JSON per (material, supercell matrix) under bench/results/supercell-policy/
 // (--cache DIR to change; --fresh to clear), seeded from the published supercell-policy.json when
-// empty (same model identity), so an interrupted or budget-limited run continues where it stopped,
+// empty (same model identity; the examples' rows too), so an interrupted or budget-limited run continues where it stopped,
 // on this checkout or a fresh one; the budget (--budget-min, wall minutes) is checked before each unit of work.
 // Single process; onnxruntime threads from --threads (default 1: the machine is shared).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -251,6 +251,17 @@ async function runUnit(cell: StructureJson, matrix: readonly (readonly number[])
  * identity, keyed `${id} ${matrixKey}`. Labels and min ν per preset come back as published (min ν
  * rounded to 1e-5 THz); the raw minimum and its q-point set are not published (null).
  */
+/** The published example rows (relaxation and supercell outcomes) of the same model identity, by name. */
+function publishedExamples(model: string, potential: Potential): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (!existsSync(OUT_JSON)) return out;
+  const pub = JSON.parse(readFileSync(OUT_JSON, 'utf8')) as { model?: { name?: string; checkpointSha256?: string; precision?: string }; examples?: Record<string, unknown>[] };
+  const ref = resolvedPotential(potential).ref as { checkpointSha256?: string; precision?: string };
+  if (pub.model?.name !== model || pub.model.checkpointSha256 !== ref.checkpointSha256 || pub.model.precision !== ref.precision) return out;
+  for (const row of pub.examples ?? []) if (typeof row['name'] === 'string' && row['relax'] && row['got']) out.set(row['name'], row);
+  return out;
+}
+
 function publishedUnits(model: string, potential: Potential): Map<string, UnitResult> {
   const out = new Map<string, UnitResult>();
   if (!existsSync(OUT_JSON)) return out;
@@ -423,11 +434,18 @@ async function main(): Promise<number> {
       { name: 'min-image-15-fewest-atoms', rule: { kind: 'min-image', minImageDistance: 15, maxAtoms: 500 } },
       { name: 'phononbench-2x2x2', rule: { kind: 'phononbench' } },
     ];
+    // like the materials: a fresh checkout (empty cache) starts from the published rows
+    const publishedRows = a.fresh ? new Map<string, Record<string, unknown>>() : publishedExamples(a.model, potential);
     for (const s of exampleStructures()) {
       const name = s.name!;
       const dir = join(cacheDir, 'examples', name);
       mkdirSync(dir, { recursive: true });
       const relaxedFile = join(dir, 'relaxed.json');
+      const published = publishedRows.get(name);
+      if (!existsSync(relaxedFile) && published) {
+        examples.push(published);
+        continue;
+      }
       let relaxed: { structure: StructureJson; status: string; usable: boolean; steps: number; spacegroupBefore: number | null; spacegroupAfter: number | null; seconds: number } | null = null;
       if (existsSync(relaxedFile)) relaxed = JSON.parse(readFileSync(relaxedFile, 'utf8'));
       else if (performance.now() < deadline) {
