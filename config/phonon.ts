@@ -93,10 +93,10 @@ export const STABILITY_RULES = Object.freeze({
  *   material here; fewest-atoms rule over the 171 phonondb + 16 example cells: median 288 vs 180
  *   atoms, 19 vs 2 cells above 500 atoms) and memory: the model's peak follows the bond-graph
  *   triplets of one supercell (~50 kB each; LiF 432 atoms ≈ 130k triplets ≈ 7 GB). 15 Å is the
- *   campaign-scale choice. The same bench later, on 141 of the 178 cells (golden + phonondb,
+ *   campaign-scale choice. The same bench later, on 161 of the 178 cells (golden + phonondb,
  *   smallest first, plus some of the largest; the rest pending): full-bz label agreement with the
- *   25 Å reference 2×2×2 121/141, 12 Å 122/141, 15 Å 119/141, this policy 122/141; |Δ min ν|
- *   median / p90 (THz) 0.057 / 0.71, 0.12 / 0.78, 0.055 / 0.52, 0.051 / 0.71.
+ *   25 Å reference 2×2×2 139/161, 12 Å 141/161, 15 Å 139/161, this policy 142/161; |Δ min ν|
+ *   median / p90 (THz) 0.056 / 0.69, 0.11 / 0.77, 0.052 / 0.51, 0.049 / 0.62.
  * - symmetricAtomFactor 1.5: the fewest-atoms supercell of a small cubic cell is a low-symmetry
  *   shape whose anisotropic truncation of the force constants gives small imaginary acoustic
  *   modes near Γ (relaxed KCl 96 atoms −0.16 THz, LiF 288 atoms −0.06 THz: amplitude-independent;
