@@ -251,27 +251,28 @@ async function runUnit(cell: StructureJson, matrix: readonly (readonly number[])
  * identity, keyed `${id} ${matrixKey}`. Labels and min ν per preset come back as published (min ν
  * rounded to 1e-5 THz); the raw minimum and its q-point set are not published (null).
  */
+/** The published supercell-policy.json when it was made with this model identity (name, checkpoint, precision), else null. */
+function publishedSameModel(model: string, potential: Potential): Record<string, unknown> | null {
+  if (!existsSync(OUT_JSON)) return null;
+  const pub = JSON.parse(readFileSync(OUT_JSON, 'utf8')) as { model?: { name?: string; checkpointSha256?: string; precision?: string } };
+  const ref = resolvedPotential(potential).ref as { checkpointSha256?: string; precision?: string };
+  return pub.model?.name === model && pub.model.checkpointSha256 === ref.checkpointSha256 && pub.model.precision === ref.precision ? pub : null;
+}
+
 /** The published example rows (relaxation and supercell outcomes) of the same model identity, by name. */
 function publishedExamples(model: string, potential: Potential): Map<string, Record<string, unknown>> {
   const out = new Map<string, Record<string, unknown>>();
-  if (!existsSync(OUT_JSON)) return out;
-  const pub = JSON.parse(readFileSync(OUT_JSON, 'utf8')) as { model?: { name?: string; checkpointSha256?: string; precision?: string }; examples?: Record<string, unknown>[] };
-  const ref = resolvedPotential(potential).ref as { checkpointSha256?: string; precision?: string };
-  if (pub.model?.name !== model || pub.model.checkpointSha256 !== ref.checkpointSha256 || pub.model.precision !== ref.precision) return out;
-  for (const row of pub.examples ?? []) if (typeof row['name'] === 'string' && row['relax'] && row['got']) out.set(row['name'], row);
+  const pub = publishedSameModel(model, potential) as { examples?: Record<string, unknown>[] } | null;
+  for (const row of pub?.examples ?? []) if (typeof row['name'] === 'string' && row['relax'] && row['got']) out.set(row['name'], row);
   return out;
 }
 
 function publishedUnits(model: string, potential: Potential): Map<string, UnitResult> {
   const out = new Map<string, UnitResult>();
-  if (!existsSync(OUT_JSON)) return out;
-  const pub = JSON.parse(readFileSync(OUT_JSON, 'utf8')) as {
-    model?: { name?: string; checkpointSha256?: string; precision?: string };
+  const pub = publishedSameModel(model, potential) as {
     per_material?: { id: string; rules: Record<string, { matrix: number[][]; natoms: number; min_image_A: number; displacements?: number; seconds?: number; seconds_forces?: number; seconds_phonons?: number; labels?: Record<string, string>; min_nu_THz?: Record<string, number | null> }> }[];
-  };
-  const ref = resolvedPotential(potential).ref as { checkpointSha256?: string; precision?: string };
-  if (pub.model?.name !== model || pub.model.checkpointSha256 !== ref.checkpointSha256 || pub.model.precision !== ref.precision) return out;
-  for (const m of pub.per_material ?? []) {
+  } | null;
+  for (const m of pub?.per_material ?? []) {
     for (const r of Object.values(m.rules)) {
       if (!r.labels || !r.min_nu_THz || r.displacements === undefined || r.seconds === undefined) continue;
       const presets: Record<string, PresetOutcome> = {};
