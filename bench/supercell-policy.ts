@@ -27,8 +27,8 @@
 //
 // Resumable: one JSON per (material, supercell matrix) under bench/results/supercell-policy/
 // (--cache DIR to change; --fresh to clear), seeded from the published supercell-policy.json when
-// empty (same model identity; the examples' rows too), so an interrupted or budget-limited run continues where it stopped,
-// on this checkout or a fresh one; the budget (--budget-min, wall minutes) is checked before each unit of work.
+// empty (same model identity; the examples' rows too), so an interrupted or budget-limited run
+// continues where it stopped, on this checkout or a fresh one; the budget (--budget-min, wall minutes) is checked before each unit of work.
 // Single process; onnxruntime threads from --threads (default 1: the machine is shared).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -246,11 +246,6 @@ async function runUnit(cell: StructureJson, matrix: readonly (readonly number[])
   };
 }
 
-/**
- * The (material, supercell) results already published in supercell-policy.json for the same model
- * identity, keyed `${id} ${matrixKey}`. Labels and min ν per preset come back as published (min ν
- * rounded to 1e-5 THz); the raw minimum and its q-point set are not published (null).
- */
 /** The published supercell-policy.json when it was made with this model identity (name, checkpoint, precision), else null. */
 function publishedSameModel(model: string, potential: Potential): Record<string, unknown> | null {
   if (!existsSync(OUT_JSON)) return null;
@@ -267,6 +262,11 @@ function publishedExamples(model: string, potential: Potential): Map<string, Rec
   return out;
 }
 
+/**
+ * The (material, supercell) results already published in supercell-policy.json for the same model
+ * identity, keyed `${id} ${matrixKey}`. Labels and min ν per preset come back as published (min ν
+ * rounded to 1e-5 THz); the raw minimum and its q-point set are not published (null).
+ */
 function publishedUnits(model: string, potential: Potential): Map<string, UnitResult> {
   const out = new Map<string, UnitResult>();
   const pub = publishedSameModel(model, potential) as {
